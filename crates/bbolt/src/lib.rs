@@ -1,1 +1,28 @@
-//! placeholder
+//! A zero-copy, read-only reader of bbolt database files, the storage engine under etcd.
+//!
+//! Why our own: the tool must open damaged, truncated or hostile files and answer with a
+//! typed error instead of a panic, a hang or a `SIGBUS`, and it must never write, lock or
+//! change its input. Existing Go and Rust readers trust the file; this one checks every page
+//! id, offset, length and count it takes from the file before using it (see [`bytes`]) and
+//! bounds every walk by depth and by a visited-page set.
+//!
+//! Layers, bottom up: [`raw`] (on-disk layouts and constants), [`bytes`] (the one bounds-checked
+//! accessor), [`db`] (map the file, validate and choose a meta page), [`page`] (page headers and
+//! elements), [`bucket`] (buckets, ordered iteration, lookups), [`freelist`], and `check`
+//! (the exhaustive structural check behind `etcdsnap verify`).
+//!
+//! Nothing here knows about etcd.
+
+pub mod bucket;
+pub mod bytes;
+pub mod db;
+pub mod error;
+pub mod freelist;
+pub mod page;
+pub mod raw;
+
+pub use bucket::{Bucket, Entry, Iter};
+pub use db::{Db, Meta, MetaChoice, OpenOptions, Trailer};
+pub use error::{Error, MetaError, Result};
+pub use freelist::Freelist;
+pub use page::{Page, PageKind};

@@ -1,1 +1,45 @@
-fn main() {}
+//! `etcdsnap`: open etcd v3 snapshot files offline.
+//!
+//! The binary is thin on purpose: it parses what the user typed ([`args`]), turns it into the
+//! plain configuration each command takes, calls the libraries, and writes reports through
+//! `impl Write`. It alone decides streams and exit codes: 0 success, 1 the command found
+//! something (differences, integrity problems), 2 the input cannot be used or the arguments
+//! are wrong.
+
+mod args;
+mod commands;
+mod fail;
+mod format;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::fail::{Failure, Outcome};
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut err = std::io::stderr();
+    let result = commands::run(cli, &mut out, &mut err);
+    let flushed = out.flush();
+    match result.and_then(|o| flushed.map(|_| o).map_err(Failure::from)) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Found) => ExitCode::from(1),
+        Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(f) => {
+            drop(out);
+            let _ = writeln!(err, "etcdsnap: {f}");
+            ExitCode::from(2)
+        }
+    }
+}

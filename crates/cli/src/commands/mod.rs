@@ -1,0 +1,44 @@
+//! One module per command; each takes its configuration and writers, returns an outcome.
+
+mod status;
+
+use std::io::Write;
+use std::path::Path;
+
+use etcdsnap_mvcc::Snapshot;
+
+use crate::args::{Cli, Command};
+use crate::fail::{CmdResult, Failure};
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
+    match cli.command {
+        Command::Status {
+            file,
+            write_out,
+            threads,
+        } => {
+            let snap = open(&file, err)?;
+            status::run(
+                &snap,
+                write_out,
+                threads.unwrap_or_else(default_threads),
+                out,
+            )
+        }
+    }
+}
+
+/// Threads to use when the user did not say.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Opens a snapshot (or a data directory's db), saying on stderr which file a directory led to.
+pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
+    let snap = Snapshot::open(path).map_err(|e| Failure::at(path, e))?;
+    if snap.from_data_dir() {
+        let _ = writeln!(err, "etcdsnap: reading {}", snap.path().display());
+    }
+    Ok(snap)
+}

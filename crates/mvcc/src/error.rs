@@ -1,0 +1,67 @@
+//! Typed errors of the MVCC layer.
+
+use etcdsnap_bbolt as bbolt;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What can go wrong reading etcd's layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The bbolt layer failed.
+    #[error(transparent)]
+    Bolt(#[from] bbolt::Error),
+    /// A bucket etcd always writes is missing.
+    #[error("bucket {0:?} is missing: this is not an etcd v3 database")]
+    MissingBucket(&'static str),
+    /// A key of the `key` bucket is not a revision.
+    #[error(
+        "bucket \"key\", page {page}: key {key} is not a revision (17 or 18 bytes: main, '_', sub[, 't'])"
+    )]
+    BadRevisionKey {
+        /// The key, escaped.
+        key: String,
+        /// The leaf page.
+        page: u64,
+    },
+    /// A value could not be decoded.
+    #[error("bucket {bucket:?}, key {key}: cannot decode {what}: {reason}")]
+    BadValue {
+        /// The bucket.
+        bucket: &'static str,
+        /// The key, escaped.
+        key: String,
+        /// The message expected.
+        what: &'static str,
+        /// The decoder's reason.
+        reason: String,
+    },
+    /// Keys of a bucket are not in strictly increasing order.
+    #[error(
+        "bucket {bucket}, page {page}: key {key} is not greater than the key before it (the B+tree is out of order)"
+    )]
+    KeyOrder {
+        /// The bucket, escaped.
+        bucket: String,
+        /// The key, escaped.
+        key: String,
+        /// The leaf page.
+        page: u64,
+    },
+    /// The requested revision was compacted away.
+    #[error("etcdserver: mvcc: required revision has been compacted")]
+    Compacted {
+        /// The requested revision.
+        requested: i64,
+        /// The compaction revision.
+        compacted: i64,
+    },
+    /// The requested revision is newer than the store.
+    #[error("etcdserver: mvcc: required revision is a future revision")]
+    FutureRevision {
+        /// The requested revision.
+        requested: i64,
+        /// The newest revision.
+        current: i64,
+    },
+}
