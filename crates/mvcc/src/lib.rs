@@ -8,13 +8,14 @@
 //!
 //! Modules: [`revision`] (the 17/18-byte revision keys), [`proto`] (etcd's protobuf messages,
 //! declared by hand), [`snapshot`] (the open file and etcd's meta bucket), [`status`]
-//! (`etcdutl snapshot status`).
+//! (`etcdutl snapshot status`), [`verify`] (the integrity checks of `etcdsnap verify`).
 
 pub mod error;
 pub mod proto;
 pub mod revision;
 pub mod snapshot;
 pub mod status;
+pub mod verify;
 
 pub use error::{Error, Result};
 pub use revision::Revision;
