@@ -127,7 +127,7 @@ pub struct KeyValueRef<'a> {
 pub enum WireError {
     /// The input ends inside a field.
     Truncated,
-    /// A varint is longer than 10 bytes.
+    /// A varint is longer than 10 bytes or overflows 64 bits.
     VarintTooLong,
     /// Wire type 3, 4, 6 or 7 (groups or invalid).
     BadWireType(u8),
@@ -141,7 +141,7 @@ impl std::fmt::Display for WireError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WireError::Truncated => write!(f, "truncated protobuf"),
-            WireError::VarintTooLong => write!(f, "varint longer than 10 bytes"),
+            WireError::VarintTooLong => write!(f, "varint longer than 64 bits"),
             WireError::BadWireType(t) => write!(f, "unsupported wire type {t}"),
             WireError::FieldZero => write!(f, "field number 0"),
             WireError::WrongType(n) => write!(f, "field {n} has the wrong wire type"),
@@ -156,6 +156,10 @@ pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
     for shift in 0..10 {
         let b = *buf.get(*pos).ok_or(WireError::Truncated)?;
         *pos += 1;
+        // The 10th byte holds bit 63 only; more overflows 64 bits, which Go and prost reject.
+        if shift == 9 && b > 1 {
+            return Err(WireError::VarintTooLong);
+        }
         out |= u64::from(b & 0x7f) << (7 * shift);
         if b < 0x80 {
             return Ok(out);
