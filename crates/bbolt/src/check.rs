@@ -705,7 +705,7 @@ pub fn check_metas(file: &[u8], opts: &CheckOptions) -> MetaCheck {
                     },
                 ));
             }
-            if data_len % u64::from(m.page_size) != 0 {
+            if !data_len.is_multiple_of(u64::from(m.page_size)) {
                 out.push(Finding::new(
                     Severity::Warning,
                     Problem::OddLength {
@@ -1351,21 +1351,21 @@ impl<'a> Walker<'a> {
             });
             return None;
         }
-        if let (Some(sep), Ok(first)) = (bounds.separator, page.branch(0)) {
-            if first.key != sep {
-                self.out.push(
-                    Finding::new(
-                        Severity::Warning,
-                        Problem::SeparatorNotFirstKey {
-                            from: from.unwrap_or(0),
-                        },
-                    )
-                    .page(id)
-                    .bucket(label)
-                    .key(Some(first.key))
-                    .offset(off),
-                );
-            }
+        if let (Some(sep), Ok(first)) = (bounds.separator, page.branch(0))
+            && first.key != sep
+        {
+            self.out.push(
+                Finding::new(
+                    Severity::Warning,
+                    Problem::SeparatorNotFirstKey {
+                        from: from.unwrap_or(0),
+                    },
+                )
+                .page(id)
+                .bucket(label)
+                .key(Some(first.key))
+                .offset(off),
+            );
         }
         Some(Frame {
             id,
@@ -1457,20 +1457,18 @@ impl<'a> Walker<'a> {
                 }
             };
             let off = base.map(|o| o + (raw::PAGE_HEADER_SIZE + i * raw::LEAF_ELEM_SIZE) as u64);
-            if i == 0 {
-                if bounds.separator.is_some_and(|s| s != e.key) {
-                    let mut f = Finding::new(
-                        Severity::Warning,
-                        Problem::SeparatorNotFirstKey {
-                            from: bounds.from.unwrap_or(0),
-                        },
-                    )
-                    .bucket(bucket_label(name))
-                    .key(Some(e.key))
-                    .offset(base);
-                    f.page = page.id();
-                    self.out.push(f);
-                }
+            if i == 0 && bounds.separator.is_some_and(|s| s != e.key) {
+                let mut f = Finding::new(
+                    Severity::Warning,
+                    Problem::SeparatorNotFirstKey {
+                        from: bounds.from.unwrap_or(0),
+                    },
+                )
+                .bucket(bucket_label(name))
+                .key(Some(e.key))
+                .offset(base);
+                f.page = page.id();
+                self.out.push(f);
             }
             self.key_checks(id, i, e.key, prev, bounds, name, off);
             prev = Some(e.key);

@@ -20,10 +20,11 @@ fn walk(b: &Bucket<'_>, depth: usize) -> usize {
     for e in b.iter() {
         let Ok(e) = e else { break };
         n += 1;
-        if e.is_bucket() && depth < 4 {
-            if let Ok(sub) = Bucket::from_value(b.db(), e.key, e.value) {
-                n += walk(&sub, depth + 1);
-            }
+        if e.is_bucket()
+            && depth < 4
+            && let Ok(sub) = Bucket::from_value(b.db(), e.key, e.value)
+        {
+            n += walk(&sub, depth + 1);
         }
         let _ = b.get(e.key);
     }

@@ -133,6 +133,8 @@ pub enum WireError {
     BadWireType(u8),
     /// Field number 0.
     FieldZero,
+    /// A tag beyond 32 bits (field number too large), which prost and Go reject.
+    BadTag(u64),
     /// A known field has the wrong wire type.
     WrongType(u32),
 }
@@ -144,6 +146,7 @@ impl std::fmt::Display for WireError {
             WireError::VarintTooLong => write!(f, "varint longer than 64 bits"),
             WireError::BadWireType(t) => write!(f, "unsupported wire type {t}"),
             WireError::FieldZero => write!(f, "field number 0"),
+            WireError::BadTag(t) => write!(f, "invalid tag {t}"),
             WireError::WrongType(n) => write!(f, "field {n} has the wrong wire type"),
         }
     }
@@ -210,6 +213,9 @@ impl<'a> KeyValueRef<'a> {
         let mut pos = 0;
         while pos < buf.len() {
             let tag = read_varint(buf, &mut pos)?;
+            if tag > u64::from(u32::MAX) {
+                return Err(WireError::BadTag(tag));
+            }
             let (field, wire) = ((tag >> 3) as u32, (tag & 7) as u8);
             if field == 0 {
                 return Err(WireError::FieldZero);
@@ -279,5 +285,27 @@ mod tests {
             KeyValueRef::decode(&[0x0a, 0xff]),
             Err(WireError::Truncated)
         );
+    }
+
+    /// Inputs the `kv` fuzz target found where our decoder and prost disagreed.
+    #[test]
+    fn fuzz_regressions_agree_with_prost() {
+        let cases: &[&[u8]] = &[
+            // A tag of 13197331061 (> u32::MAX): prost rejects it, we used to truncate it.
+            &[0xf5, 0x94, 0xfd, 0x94, 0x31, 0x30, 0xff, 0xff, 0xff],
+            // A 10-byte varint whose last byte overflows 64 bits.
+            &[
+                0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+            ],
+        ];
+        for c in cases {
+            let ours = KeyValueRef::decode(c);
+            let theirs = KeyValue::decode(*c);
+            assert_eq!(
+                ours.is_ok(),
+                theirs.is_ok(),
+                "{c:02x?}: {ours:?} vs {theirs:?}"
+            );
+        }
     }
 }

@@ -659,19 +659,17 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
         (st.compact_finished, "finishedCompactRev"),
         (st.compact_scheduled, "scheduledCompactRev"),
     ] {
-        if let (Some(c), Some(last)) = (key, st.last_revision) {
-            if c > last {
-                push(
-                    out,
-                    meta_item(
-                        Severity::Warning,
-                        name,
-                        format!(
-                            "compaction revision {c} is newer than the newest key revision {last}"
-                        ),
-                    ),
-                );
-            }
+        if let (Some(c), Some(last)) = (key, st.last_revision)
+            && c > last
+        {
+            push(
+                out,
+                meta_item(
+                    Severity::Warning,
+                    name,
+                    format!("compaction revision {c} is newer than the newest key revision {last}"),
+                ),
+            );
         }
     }
     leases(db, &mut st, out);
