@@ -56,7 +56,8 @@ impl Status {
     }
 }
 
-/// One finding, in the report's form: a message and where.
+/// One finding, in the report's form: a message and where. In JSON every field is always
+/// present (`null` when unknown), so scripts can rely on the shape.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Item {
     /// `error`, `warning` or `info`.
@@ -65,16 +66,12 @@ pub struct Item {
     /// What is wrong, in words.
     pub message: String,
     /// The page it is about.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u64>,
     /// The bucket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bucket: Option<String>,
     /// The key (escaped: text in quotes, or hex).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// The byte offset in the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
 }
 
