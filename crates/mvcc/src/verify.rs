@@ -14,7 +14,7 @@
 //! a report with failures, not an error: only an unreadable path is an error, and that is the
 //! caller's business ([`bbolt::Source::open`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -434,6 +434,7 @@ fn etcd_summary(s: &EtcdStats) -> String {
 #[derive(Debug, Clone, Copy)]
 struct KeyState {
     main: i64,
+    lease: i64,
     version: i64,
     create: i64,
     alive: bool,
@@ -638,6 +639,7 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
     // Revisions at or below this may have lost their history to compaction.
     let compact = st.compact_scheduled.max(st.compact_finished).unwrap_or(-1);
 
+    let lease_ids = leases(db, &mut st, out);
     let kb = match db.bucket(buckets::KEY) {
         Ok(Some(b)) => Some(b),
         Ok(None) => {
@@ -650,7 +652,7 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
         }
     };
     if let Some(kb) = kb {
-        history(&kb, compact, &mut st, out);
+        history(&kb, compact, &lease_ids, &mut st, out);
     }
     for (key, name) in [
         (st.compact_finished, "finishedCompactRev"),
@@ -669,12 +671,17 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
             );
         }
     }
-    leases(db, &mut st, out);
     st
 }
 
 /// Walks the `key` bucket in revision order, checking every entry and each key's history.
-fn history(kb: &bbolt::Bucket<'_>, compact: i64, st: &mut EtcdStats, out: &mut Items) {
+fn history(
+    kb: &bbolt::Bucket<'_>,
+    compact: i64,
+    lease_ids: &HashSet<i64>,
+    st: &mut EtcdStats,
+    out: &mut Items,
+) {
     let mut keys: HashMap<&[u8], KeyState> = HashMap::new();
     for e in kb.iter() {
         let e = match e {
@@ -799,6 +806,7 @@ fn history(kb: &bbolt::Bucket<'_>, compact: i64, st: &mut EtcdStats, out: &mut I
                 user,
                 KeyState {
                     main,
+                    lease: 0,
                     version: 0,
                     create: 0,
                     alive: false,
@@ -887,6 +895,7 @@ fn history(kb: &bbolt::Bucket<'_>, compact: i64, st: &mut EtcdStats, out: &mut I
             user,
             KeyState {
                 main,
+                lease: kv.lease,
                 version: kv.version,
                 create: kv.create_revision,
                 alive: true,
@@ -895,18 +904,38 @@ fn history(kb: &bbolt::Bucket<'_>, compact: i64, st: &mut EtcdStats, out: &mut I
     }
     st.keys = keys.len() as u64;
     st.live_keys = keys.values().filter(|s| s.alive).count() as u64;
+    // Revoking a lease deletes its keys in the same transaction, so a live key names a lease
+    // that exists.
+    let mut orphans: Vec<(&[u8], KeyState)> = keys
+        .into_iter()
+        .filter(|(_, s)| s.alive && s.lease != 0 && !lease_ids.contains(&s.lease))
+        .collect();
+    orphans.sort_unstable_by_key(|(k, _)| *k);
+    for (k, s) in orphans {
+        let mut i = Item::new(
+            Severity::Warning,
+            format!(
+                "live key (revision {}) is attached to lease {}, which the lease bucket does not hold",
+                s.main, s.lease
+            ),
+        );
+        i.bucket = Some("key".into());
+        i.key = Some(escape_bytes(k));
+        push(out, i);
+    }
 }
 
 /// The `lease` bucket: 8-byte big-endian ids, each value a Lease with that id.
-fn leases(db: &Db, st: &mut EtcdStats, out: &mut Items) {
+fn leases(db: &Db, st: &mut EtcdStats, out: &mut Items) -> HashSet<i64> {
+    let mut ids = HashSet::new();
     let b = match db.bucket(buckets::LEASE) {
         Ok(Some(b)) => b,
-        Ok(None) => return,
+        Ok(None) => return ids,
         Err(e) => {
             let mut i = Item::new(Severity::Error, format!("cannot read: {e}"));
             i.bucket = Some("lease".into());
             push(out, i);
-            return;
+            return ids;
         }
     };
     for e in b.iter() {
@@ -916,7 +945,7 @@ fn leases(db: &Db, st: &mut EtcdStats, out: &mut Items) {
                 let mut i = Item::new(Severity::Error, format!("cannot read further: {err}"));
                 i.bucket = Some("lease".into());
                 push(out, i);
-                return;
+                return ids;
             }
         };
         st.leases += 1;
@@ -929,6 +958,7 @@ fn leases(db: &Db, st: &mut EtcdStats, out: &mut Items) {
             push(out, i);
             continue;
         };
+        ids.insert(id);
         match crate::proto::decode::<Lease>(e.value) {
             Ok(l) if l.id == id => {}
             Ok(l) => {
@@ -941,4 +971,5 @@ fn leases(db: &Db, st: &mut EtcdStats, out: &mut Items) {
             }
         }
     }
+    ids
 }

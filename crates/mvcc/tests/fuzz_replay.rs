@@ -103,8 +103,22 @@ fn replay_kv() {
         match (KeyValueRef::decode(&data), KeyValue::decode(&data[..])) {
             (Ok(a), Ok(b)) => {
                 assert_eq!(
-                    (a.key, a.value, a.create_revision, a.mod_revision, a.version, a.lease),
-                    (&b.key[..], &b.value[..], b.create_revision, b.mod_revision, b.version, b.lease),
+                    (
+                        a.key,
+                        a.value,
+                        a.create_revision,
+                        a.mod_revision,
+                        a.version,
+                        a.lease
+                    ),
+                    (
+                        &b.key[..],
+                        &b.value[..],
+                        b.create_revision,
+                        b.mod_revision,
+                        b.version,
+                        b.lease
+                    ),
                     "{path:?}"
                 );
             }

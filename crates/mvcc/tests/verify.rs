@@ -237,3 +237,20 @@ fn random_flips_never_panic_and_always_fail() {
         }
     }
 }
+
+#[test]
+fn lease_damage() {
+    let bytes = fixture("h5-k8s.db");
+    let db = Db::from_bytes(bytes.clone(), OpenOptions::default()).unwrap();
+    let lb = db.bucket(b"lease").unwrap().unwrap();
+    let e = lb.iter().next().unwrap().unwrap();
+    let at = offset_in(&db, e.key) + 7;
+    let mut b = bytes.clone();
+    b[at] ^= 1;
+    let r = verify(&b);
+    let m = messages(&r, "etcd");
+    assert_eq!(status_of(&r, "etcd"), Status::Fail);
+    // The value names another id, and the keys attached to the old id lost their lease.
+    assert!(m.contains("lease value has id"), "{m}");
+    assert!(m.contains("which the lease bucket does not hold"), "{m}");
+}
