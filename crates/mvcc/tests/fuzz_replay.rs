@@ -38,10 +38,10 @@ fn walk(b: &Bucket<'_>, depth: usize, budget: &mut usize) {
             return;
         }
         *budget -= 1;
-        if e.is_bucket() {
-            if let Ok(sub) = Bucket::from_value(b.db(), e.key, e.value) {
-                walk(&sub, depth + 1, budget);
-            }
+        if e.is_bucket()
+            && let Ok(sub) = Bucket::from_value(b.db(), e.key, e.value)
+        {
+            walk(&sub, depth + 1, budget);
         }
         let _ = b.get(e.key);
     }
