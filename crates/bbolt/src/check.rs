@@ -268,6 +268,12 @@ pub enum Problem {
         /// The limit.
         max: usize,
     },
+    /// More inline buckets than the file has room for: their values overlap, and the walk
+    /// stopped following them.
+    TooManyInlineBuckets {
+        /// The limit (one per 32 bytes of the file).
+        max: u64,
+    },
     /// The freelist page cannot be read.
     Freelist {
         /// Why.
@@ -439,6 +445,10 @@ impl fmt::Display for Problem {
                 "an inline bucket holds a sub-bucket (bbolt never writes that)"
             ),
             BucketsTooDeep { max } => write!(f, "buckets nested deeper than {max} levels"),
+            TooManyInlineBuckets { max } => write!(
+                f,
+                "more than {max} inline buckets: their values overlap (the rest are not followed)"
+            ),
             Freelist { what } => write!(f, "freelist: {what}"),
             FreelistIdOutOfRange { id, hwm } => write!(
                 f,
@@ -920,6 +930,7 @@ pub fn check_with(db: &Db, opts: &CheckOptions) -> Check {
             ..PageStats::default()
         },
         pending: VecDeque::new(),
+        inline_budget: data.len() as u64 / 32 + 1,
     };
     for id in 0..2 {
         if w.reachable.insert(id) {
@@ -997,6 +1008,10 @@ struct Walker<'a> {
     out: Findings,
     stats: PageStats,
     pending: VecDeque<PendingBucket<'a>>,
+    /// Inline buckets still allowed. Values may overlap in a crafted file, so nested inline
+    /// buckets could otherwise multiply without end; a real file holds at most one per 32
+    /// bytes (an empty inline bucket's value is 32 bytes).
+    inline_budget: u64,
 }
 
 fn bucket_label(name: &str) -> &str {
@@ -1108,6 +1123,21 @@ impl<'a> Walker<'a> {
         self.stats.buckets += u64::from(!b.name.is_empty());
         match b.root {
             BucketRoot::Inline(span) => {
+                if self.inline_budget == 0 {
+                    return;
+                }
+                self.inline_budget -= 1;
+                if self.inline_budget == 0 {
+                    self.out.push(
+                        Finding::new(
+                            Severity::Error,
+                            Problem::TooManyInlineBuckets {
+                                max: self.data.len() as u64 / 32 + 1,
+                            },
+                        )
+                        .bucket(bucket_label(&b.name)),
+                    );
+                }
                 self.stats.inline_buckets += 1;
                 self.stats.max_depth = self.stats.max_depth.max(1);
                 let page = Page::new(None, span);

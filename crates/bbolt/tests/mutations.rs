@@ -379,3 +379,58 @@ fn random_flips_in_meta_branch_leaf_pages() {
     assert!(damaged > 100, "only {damaged} of 400 flips found");
     assert!(start.elapsed().as_secs() < 20);
 }
+
+/// An inline page with two bucket entries whose values are the same bytes: an inline
+/// bucket holding the same structure one level down, `depth` times.
+fn self_similar(depth: usize) -> Vec<u8> {
+    let mut page = vec![0u8; 16];
+    page[8] = 0x02; // leaf, count 0
+    for _ in 0..depth {
+        let mut value = vec![0u8; 16]; // bucket header: root 0 = inline
+        value.extend_from_slice(&page);
+        let mut p = vec![0u8; 16];
+        p[8] = 0x02;
+        p[10] = 2; // two elements
+        for pos in [32u32, 16] {
+            let mut e = [0u8; 16];
+            e[0..4].copy_from_slice(&1u32.to_le_bytes()); // bucket entry
+            e[4..8].copy_from_slice(&pos.to_le_bytes()); // both keys at the same byte
+            e[8..12].copy_from_slice(&1u32.to_le_bytes());
+            e[12..16].copy_from_slice(&(value.len() as u32).to_le_bytes());
+            p.extend_from_slice(&e);
+        }
+        p.push(b'k');
+        p.extend_from_slice(&value);
+        page = p;
+    }
+    page
+}
+
+#[test]
+fn overlapping_inline_buckets_do_not_explode() {
+    // h4-empty's root leaf (page 3) replaced by one bucket `x` whose inline page nests two
+    // buckets sharing their bytes, 40 levels deep: 2^40 buckets if followed naively.
+    let mut b = fixture("h4-empty.db");
+    let inner = self_similar(40);
+    let mut value = vec![0u8; 16];
+    value.extend_from_slice(&inner);
+    let root = 3 * PS;
+    assert!(33 + value.len() <= PS);
+    b[root..root + PS].fill(0);
+    put_u64(&mut b, root, 3);
+    b[root + 8] = 0x02;
+    b[root + 10] = 1;
+    put_u32(&mut b, root + 16, 1);
+    put_u32(&mut b, root + 20, 16);
+    put_u32(&mut b, root + 24, 1);
+    put_u32(&mut b, root + 28, value.len() as u32);
+    b[root + 32] = b'x';
+    b[root + 33..root + 33 + value.len()].copy_from_slice(&value);
+    let start = std::time::Instant::now();
+    let r = run(&b);
+    assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
+    assert!(has(&r, |p| matches!(
+        p,
+        Problem::TooManyInlineBuckets { .. }
+    )));
+}
