@@ -430,6 +430,34 @@ fn etcd_summary(s: &EtcdStats) -> String {
     )
 }
 
+/// A fast, non-cryptographic hasher for the per-key map (the FxHash mixing step, 8 bytes at a
+/// time). The keys come from the file, so a crafted file could force collisions: that costs
+/// time in proportion to its size, never correctness, and `verify` is not a server.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap_or_default());
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(tail) ^ (rest.len() as u64) << 56)
+            .wrapping_mul(K);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildFx = std::hash::BuildHasherDefault<Fx>;
+
 /// What the history of one user key looked like at its newest entry.
 #[derive(Debug, Clone, Copy)]
 struct KeyState {
@@ -682,7 +710,7 @@ fn history(
     st: &mut EtcdStats,
     out: &mut Items,
 ) {
-    let mut keys: HashMap<&[u8], KeyState> = HashMap::new();
+    let mut keys: HashMap<&[u8], KeyState, BuildFx> = HashMap::default();
     for e in kb.iter() {
         let e = match e {
             Ok(e) => e,
