@@ -668,6 +668,9 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
     let compact = st.compact_scheduled.max(st.compact_finished).unwrap_or(-1);
 
     let lease_ids = leases(db, &mut st, out);
+    // False when the key bucket could not be read to its end (then its newest revision is
+    // unknown, and comparing the compaction revisions with it would only add noise).
+    let mut complete = false;
     let kb = match db.bucket(buckets::KEY) {
         Ok(Some(b)) => Some(b),
         Ok(None) => {
@@ -680,13 +683,13 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
         }
     };
     if let Some(kb) = kb {
-        history(&kb, compact, &lease_ids, &mut st, out);
+        complete = history(&kb, compact, &lease_ids, &mut st, out);
     }
     for (key, name) in [
         (st.compact_finished, "finishedCompactRev"),
         (st.compact_scheduled, "scheduledCompactRev"),
     ] {
-        if let (Some(c), Some(last)) = (key, st.last_revision)
+        if let (true, Some(c), Some(last)) = (complete, key, st.last_revision)
             && c > last
         {
             push(
@@ -709,7 +712,8 @@ fn history(
     lease_ids: &HashSet<i64>,
     st: &mut EtcdStats,
     out: &mut Items,
-) {
+) -> bool {
+    let mut complete = true;
     let mut keys: HashMap<&[u8], KeyState, BuildFx> = HashMap::default();
     for e in kb.iter() {
         let e = match e {
@@ -721,6 +725,7 @@ fn history(
                 );
                 i.bucket = Some("key".into());
                 push(out, i);
+                complete = false;
                 break;
             }
         };
@@ -932,6 +937,9 @@ fn history(
     }
     st.keys = keys.len() as u64;
     st.live_keys = keys.values().filter(|s| s.alive).count() as u64;
+    if !complete {
+        return false;
+    }
     // Revoking a lease deletes its keys in the same transaction, so a live key names a lease
     // that exists.
     let mut orphans: Vec<(&[u8], KeyState)> = keys
@@ -951,6 +959,7 @@ fn history(
         i.key = Some(escape_bytes(k));
         push(out, i);
     }
+    true
 }
 
 /// The `lease` bucket: 8-byte big-endian ids, each value a Lease with that id.
