@@ -1,11 +1,17 @@
 //! One module per command; each takes its configuration and writers, returns an outcome.
 
+pub mod get;
+mod hashkv;
+mod history;
+mod info;
 mod status;
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::Path;
 
-use etcdsnap_mvcc::Snapshot;
+use etcdsnap_mvcc::keyspace::RangeRequest;
+use etcdsnap_mvcc::{KeyRange, Snapshot};
 
 use crate::args::{Cli, Command};
 use crate::fail::{CmdResult, Failure};
@@ -26,6 +32,102 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 out,
             )
         }
+        Command::Get {
+            file,
+            key,
+            range_end,
+            prefix,
+            from_key,
+            rev,
+            keys_only,
+            count_only,
+            limit,
+            print_value_only,
+            sort_by,
+            order,
+            write_out,
+            threads,
+        } => {
+            let range = get::key_range(
+                &arg_bytes(&key),
+                range_end.as_deref().map(arg_bytes).as_deref(),
+                prefix,
+                from_key,
+            );
+            let (sort_target, sort_order) = get::sort(sort_by, order);
+            let cfg = get::GetConfig {
+                request: RangeRequest {
+                    range,
+                    revision: rev,
+                    limit,
+                    keys_only,
+                    count_only,
+                    sort_target,
+                    sort_order,
+                },
+                format: write_out,
+                print_value_only,
+                threads: threads.unwrap_or_else(default_threads),
+            };
+            let snap = open(&file, err)?;
+            get::run(&snap, &cfg, out)
+        }
+        Command::History {
+            file,
+            key,
+            prefix,
+            write_out,
+        } => {
+            let key = arg_bytes(&key);
+            let range = if prefix {
+                KeyRange::prefix(&key)
+            } else {
+                KeyRange::single(&key)
+            };
+            let snap = open(&file, err)?;
+            history::run(&snap, &range, write_out, out)
+        }
+        Command::Hashkv {
+            file,
+            rev,
+            write_out,
+            threads,
+        } => {
+            let snap = open(&file, err)?;
+            hashkv::run(
+                &snap,
+                rev,
+                write_out,
+                threads.unwrap_or_else(default_threads),
+                out,
+            )
+        }
+        Command::Info {
+            file,
+            write_out,
+            threads,
+        } => {
+            let snap = open(&file, err)?;
+            info::run(
+                &snap,
+                write_out,
+                threads.unwrap_or_else(default_threads),
+                out,
+            )
+        }
+    }
+}
+
+/// The bytes of a command-line argument (keys may be any bytes on Unix).
+pub fn arg_bytes(s: &OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        s.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        s.to_string_lossy().into_owned().into_bytes()
     }
 }
 
