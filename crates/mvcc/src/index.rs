@@ -27,7 +27,7 @@ const TOMBSTONE: u32 = 1 << 31;
 
 /// One stored revision of a user key: its place in history and its record, borrowed from the
 /// file. 32 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Rev<'a> {
     record: &'a [u8],
     main: i64,
@@ -35,6 +35,26 @@ pub struct Rev<'a> {
     sub: u32,
     /// Scratch space for the builder (the key's number); meaningless afterwards.
     aux: u32,
+}
+
+impl PartialEq for Rev<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        // `aux` is builder scratch space, not part of the value.
+        self.main == other.main && self.sub == other.sub && self.record == other.record
+    }
+}
+
+impl Eq for Rev<'_> {}
+
+impl std::fmt::Debug for Rev<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rev")
+            .field("main", &self.main)
+            .field("sub", &self.sub())
+            .field("tombstone", &self.is_tombstone())
+            .field("record_len", &self.record.len())
+            .finish()
+    }
 }
 
 impl<'a> Rev<'a> {
