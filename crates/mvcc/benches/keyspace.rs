@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_main};
 use etcdsnap_mvcc::hashkv::hash_kv;
 use etcdsnap_mvcc::keyspace::{ScanOptions, keyspace_at};
 use etcdsnap_mvcc::{KeyRange, RevIndex, Snapshot};
@@ -73,5 +73,10 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+// The macro generates an undocumented function.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(benches, super::bench);
+}
+use group::benches;
 criterion_main!(benches);

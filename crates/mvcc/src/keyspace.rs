@@ -289,11 +289,11 @@ pub fn respond<'a>(
             _ => kvs.sort_by(cmp),
         }
     }
-    if let Some(l) = limit {
-        if kvs.len() > l || (!sorted && ks.kvs.len() > l) {
-            kvs.truncate(l);
-            resp.more = true;
-        }
+    if let Some(l) = limit
+        && (kvs.len() > l || (!sorted && ks.kvs.len() > l))
+    {
+        kvs.truncate(l);
+        resp.more = true;
     }
     if req.keys_only {
         for kv in &mut kvs {

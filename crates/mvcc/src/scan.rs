@@ -34,14 +34,14 @@ pub struct KeyEntry<'a> {
 #[inline]
 pub(crate) fn check_entry<'a>(e: Entry<'a>, prev: Option<&[u8]>) -> Result<KeyEntry<'a>> {
     let page = e.page.unwrap_or(0);
-    if let Some(p) = prev {
-        if e.key <= p {
-            return Err(Error::KeyOrder {
-                bucket: "\"key\"".into(),
-                key: escape_bytes(e.key),
-                page,
-            });
-        }
+    if let Some(p) = prev
+        && e.key <= p
+    {
+        return Err(Error::KeyOrder {
+            bucket: "\"key\"".into(),
+            key: escape_bytes(e.key),
+            page,
+        });
     }
     let rev = RevKey::parse(e.key).ok_or_else(|| Error::BadRevisionKey {
         key: escape_bytes(e.key),
@@ -136,14 +136,14 @@ pub(crate) fn run_parts<'a, T: Send>(
 /// Checks the seam between two consecutive parts: the first key of a part must follow the last
 /// key of the part before it.
 pub(crate) fn check_seam(prev_last: Option<&[u8]>, first: Option<(&[u8], u64)>) -> Result<()> {
-    if let (Some(p), Some((k, page))) = (prev_last, first) {
-        if k <= p {
-            return Err(Error::KeyOrder {
-                bucket: "\"key\"".into(),
-                key: escape_bytes(k),
-                page,
-            });
-        }
+    if let (Some(p), Some((k, page))) = (prev_last, first)
+        && k <= p
+    {
+        return Err(Error::KeyOrder {
+            bucket: "\"key\"".into(),
+            key: escape_bytes(k),
+            page,
+        });
     }
     Ok(())
 }

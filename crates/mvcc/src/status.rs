@@ -114,14 +114,14 @@ fn hash_bucket<'a>(name: &[u8], bucket: &Bucket<'a>, threads: usize) -> Result<P
     };
     for piece in pieces {
         let piece = piece?;
-        if let (Some(prev), Some((first, page))) = (total.last_key, piece.first_key) {
-            if first <= prev {
-                return Err(Error::KeyOrder {
-                    bucket: escape_bytes(name),
-                    key: escape_bytes(first),
-                    page,
-                });
-            }
+        if let (Some(prev), Some((first, page))) = (total.last_key, piece.first_key)
+            && first <= prev
+        {
+            return Err(Error::KeyOrder {
+                bucket: escape_bytes(name),
+                key: escape_bytes(first),
+                page,
+            });
         }
         total.crc = crc32c::crc32c_combine(total.crc, piece.crc, piece.len);
         total.len += piece.len;
@@ -147,10 +147,10 @@ pub fn status(snap: &Snapshot, threads: usize) -> Result<Status> {
         let piece = hash_bucket(name, &bucket, threads)?;
         crc = crc32c::crc32c_combine(crc, piece.crc, piece.len);
         total_key += piece.entries;
-        if name == buckets::KEY {
-            if let Some(last) = piece.last_key {
-                revision = main_of(last).map_or(0, |m| m as i64);
-            }
+        if name == buckets::KEY
+            && let Some(last) = piece.last_key
+        {
+            revision = main_of(last).map_or(0, |m| m as i64);
         }
     }
     Ok(Status {

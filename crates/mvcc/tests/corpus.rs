@@ -348,11 +348,10 @@ fn info_reports_the_cluster() {
     let attached: Vec<u64> = info.leases.iter().map(|l| l.attached_keys).collect();
     assert_eq!(attached.iter().sum::<u64>(), 14);
     assert!(info.missing_leases.is_empty());
-    assert_eq!(
-        etcdsnap_mvcc::info::info(&open("h2b"), 1)
+    assert!(
+        !etcdsnap_mvcc::info::info(&open("h2b"), 1)
             .unwrap()
             .auth
-            .enabled,
-        false
+            .enabled
     );
 }
