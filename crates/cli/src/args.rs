@@ -148,7 +148,7 @@ pub enum Command {
         #[arg(long, value_enum, ignore_case = true)]
         sort_by: Option<SortBy>,
         /// ASCEND or DESCEND (ASCEND when only --sort-by is given).
-        #[arg(long, value_enum, ignore_case = true)]
+        #[arg(long, alias = "sort-order", value_enum, ignore_case = true)]
         order: Option<Order>,
         /// Output format.
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]

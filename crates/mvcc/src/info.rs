@@ -518,7 +518,11 @@ const MAX_DEPTH: usize = 64;
 
 impl PageWalk {
     fn run(db: &Db) -> Result<PageWalk> {
-        let mut seen = vec![0u64; usize::try_from(db.hwm() / 64 + 1).unwrap_or(0)];
+        // Pages past the end of the data cannot be read anyway (db.page fails on them), so
+        // the bit set never needs to be larger than the file, whatever the meta claims.
+        let ps = u64::from(db.page_size()).max(1);
+        let bound = db.hwm().min(db.data().len() as u64 / ps + 1);
+        let mut seen = vec![0u64; usize::try_from(bound / 64 + 1).unwrap_or(0)];
         let mut reachable = 0u64;
         let mut mark = |id: u64, span: u64| -> Result<bool> {
             for p in id..id.saturating_add(span) {
