@@ -73,7 +73,7 @@ pub fn failure(snap: &Snapshot, e: Error) -> Failure {
 pub fn run(snap: &Snapshot, cfg: &GetConfig, out: &mut dyn Write) -> CmdResult {
     if cfg.print_value_only && cfg.format != GetFormat::Simple {
         return Err(Failure::usage(
-            "--print-value-only is only for `--write-out=simple`",
+            "print-value-only is only for `--write-out=simple`",
         ));
     }
     let resp = keyspace::range(snap, &cfg.request, cfg.threads).map_err(|e| failure(snap, e))?;
