@@ -54,8 +54,11 @@ fn meta(index: u64, pgid: u64, txid: u64) -> Vec<u8> {
     p
 }
 
-/// A database with these top-level buckets (name, sorted entries), all inline.
-pub fn database(mut buckets: Vec<(&[u8], Vec<(Vec<u8>, Vec<u8>)>)>) -> Db {
+/// A bucket's entries as (key, value).
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A database with these top-level buckets (name, entries), all inline.
+pub fn database(mut buckets: Vec<(&[u8], Entries)>) -> Db {
     buckets.sort_by(|a, b| a.0.cmp(b.0));
     let root: Vec<(Vec<u8>, Vec<u8>, u32)> = buckets
         .into_iter()
