@@ -110,8 +110,9 @@ pub enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Keys at any revision, with `etcdctl get` (3.5) semantics and output. A missing key
-    /// prints nothing. The JSON header holds what a snapshot knows: the store's current
+    /// Keys at any revision, with `etcdctl get` (3.5) semantics and output.
+    ///
+    /// A missing key prints nothing. The JSON header holds what a snapshot knows: the store's current
     /// revision and, for etcd 3.5+ files, the raft term; it cannot know the cluster and member
     /// ids, so they are omitted (also from `-w fields`). Unlike etcdctl, `--count-only` works
     /// in every format (simple prints the count) and may be combined with `--keys-only`.
@@ -157,8 +158,10 @@ pub enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Every stored revision of a key (or of the keys under a prefix): puts and deletions, with
-    /// revision (main_sub), create and mod revision, version, lease and value size.
+    /// Every stored revision of a key (or of the keys under a prefix).
+    ///
+    /// Puts and deletions, with revision (main_sub), create and mod revision, version, lease
+    /// and value size. Revisions removed by a compaction are gone from the file.
     History {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
@@ -171,8 +174,9 @@ pub enum Command {
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: HistoryFormat,
     },
-    /// The hash `etcdctl endpoint hashkv --rev R` returns for this store, with its compaction
-    /// revision. There is no endpoint here, so the table is HASH | COMPACT REVISION | REVISION
+    /// The hash `etcdctl endpoint hashkv --rev R` returns for this store.
+    ///
+    /// With the store's compaction revision. There is no endpoint here, so the table is HASH | COMPACT REVISION | REVISION
     /// (REVISION = the store's current revision, the header revision of etcdctl's answer).
     /// Like etcd 3.4/3.5, R at or below the compaction is refused.
     Hashkv {
@@ -188,8 +192,9 @@ pub enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Everything the file says about the cluster: raft position, compaction, versions,
-    /// members, leases (with their live keys), auth users and roles (never password hashes),
+    /// Everything the file says about the cluster.
+    ///
+    /// Raft position, compaction, versions, members, leases (with their live keys), auth users and roles (never password hashes),
     /// alarms, buckets and pages.
     Info {
         /// A snapshot file, or an etcd data directory.
