@@ -64,6 +64,7 @@ struct Part<'a> {
 
 /// Computes hashkv at `rev` (0 = current) on up to `threads` threads.
 pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
+    let bucket = snap.required(buckets::KEY)?;
     let store = snap.revisions()?;
     let at = resolve_hash(&store, rev)?;
     let compact = store.compact;
@@ -73,9 +74,6 @@ pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
         compact_revision: compact,
         hash_revision: at,
         revision: store.current,
-    };
-    let Some(bucket) = snap.optional(buckets::KEY)? else {
-        return Ok(result(crc));
     };
 
     // Pass 1: check every key, hash what lies above the compaction, keep the rest aside.

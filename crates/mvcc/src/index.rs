@@ -181,13 +181,7 @@ impl<'a> RevIndex<'a> {
     /// Builds the index in one pass over the `key` bucket.
     pub fn build(snap: &'a Snapshot) -> Result<RevIndex<'a>> {
         let meta = snap.meta_info()?;
-        let Some(bucket) = snap.optional(buckets::KEY)? else {
-            return Ok(RevIndex {
-                keys: Vec::new(),
-                revs: Vec::new(),
-                store: StoreRevisions::compute(&meta, None),
-            });
-        };
+        let bucket = snap.required(buckets::KEY)?;
         let mut ids: KeyMap<'a, u32> = KeyMap::default();
         let mut keys: Vec<&'a [u8]> = Vec::new();
         let mut revs: Vec<Rev<'a>> = Vec::new();

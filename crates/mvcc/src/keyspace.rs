@@ -81,15 +81,9 @@ pub fn keyspace_at<'a>(
     range: &KeyRange,
     opts: ScanOptions,
 ) -> Result<Keyspace<'a>> {
+    let bucket = snap.required(buckets::KEY)?;
     let store = snap.revisions()?;
     let at = resolve_read(&store, rev)?;
-    let Some(bucket) = snap.optional(buckets::KEY)? else {
-        return Ok(Keyspace {
-            revision: at,
-            store,
-            kvs: Vec::new(),
-        });
-    };
     let parts = scan::parts(&bucket, opts.threads);
     let results = scan::run_parts(parts, opts.threads, |_, it| {
         let mut newest: KeyMap<'a, Rev<'a>> = KeyMap::default();

@@ -171,3 +171,15 @@ fn hostile_records_are_errors_not_panics() {
     assert_eq!((resp.count, resp.header_revision), (1, 9));
     assert_eq!(RevIndex::build(&s).unwrap().key_count(), 2);
 }
+
+#[test]
+fn a_bolt_file_without_a_key_bucket_is_not_etcd() {
+    let s = etcdsnap_mvcc::Snapshot::from_db(bolt::database(vec![(b"other", vec![])]));
+    for e in [
+        keyspace::range(&s, &RangeRequest::new(KeyRange::all()), 1).unwrap_err(),
+        hash_kv(&s, 0, 1).unwrap_err(),
+        RevIndex::build(&s).unwrap_err(),
+    ] {
+        assert!(matches!(e, Error::MissingBucket("key")), "{e}");
+    }
+}
