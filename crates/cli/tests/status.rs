@@ -6,11 +6,19 @@ use std::process::{Command, Output};
 use etcdsnap_testkit::{corpus_db, corpus_db_names, corpus_file};
 
 fn etcdsnap(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_etcdsnap")).args(args).output().expect("run etcdsnap")
+    Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
+        .args(args)
+        .output()
+        .expect("run etcdsnap")
 }
 
 fn status(path: &Path, format: &str) -> Output {
-    etcdsnap(&["status".as_ref(), path.as_os_str(), "-w".as_ref(), format.as_ref()])
+    etcdsnap(&[
+        "status".as_ref(),
+        path.as_os_str(),
+        "-w".as_ref(),
+        format.as_ref(),
+    ])
 }
 
 #[test]
@@ -22,7 +30,11 @@ fn every_corpus_snapshot_in_every_format_matches_etcdutl_3_5() {
         for format in ["table", "json", "simple", "fields"] {
             let expected = std::fs::read(corpus_file(&format!("{name}.status.{format}"))).unwrap();
             let out = status(&db, format);
-            assert!(out.status.success(), "{name} -w {format}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{name} -w {format}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             assert_eq!(
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&expected),
@@ -43,7 +55,12 @@ fn default_format_is_table_and_threads_do_not_change_the_hash() {
     let out = etcdsnap(&["status".as_ref(), db.as_os_str()]);
     assert_eq!(out.stdout, table);
     for threads in ["1", "2", "3", "8"] {
-        let out = etcdsnap(&["status".as_ref(), db.as_os_str(), "--threads".as_ref(), threads.as_ref()]);
+        let out = etcdsnap(&[
+            "status".as_ref(),
+            db.as_os_str(),
+            "--threads".as_ref(),
+            threads.as_ref(),
+        ]);
         assert_eq!(out.stdout, table, "--threads {threads}");
     }
 }
@@ -58,7 +75,10 @@ fn a_data_dir_reads_its_member_db_and_says_so() {
     let expected = std::fs::read(corpus_file("h2-member.db.status.json")).unwrap();
     assert_eq!(out.stdout, expected);
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.starts_with("etcdsnap: reading ") && err.trim_end().ends_with("member/snap/db"), "{err}");
+    assert!(
+        err.starts_with("etcdsnap: reading ") && err.trim_end().ends_with("member/snap/db"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 
@@ -86,8 +106,35 @@ fn unusable_inputs_fail_with_one_line_and_exit_2() {
         assert!(out.stdout.is_empty());
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with(&format!("etcdsnap: {}: ", path.display())), "{err}");
+        assert!(
+            err.starts_with(&format!("etcdsnap: {}: ", path.display())),
+            "{err}"
+        );
         assert!(err.contains(needle), "{err}");
     }
     std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn own_fixtures_made_by_real_etcd_match_etcdutl() {
+    let dir = etcdsnap_testkit::fixtures_dir().join("own");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let db = entry.unwrap().path();
+        if db.extension().is_none_or(|e| e != "db") {
+            continue;
+        }
+        seen += 1;
+        for format in ["table", "json", "simple", "fields"] {
+            let expected = std::fs::read(db.with_extension(format!("db.status.{format}"))).unwrap();
+            let out = status(&db, format);
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&expected),
+                "{} -w {format}",
+                db.display()
+            );
+        }
+    }
+    assert!(seen >= 3, "fixtures/own has {seen} snapshots");
 }
