@@ -101,9 +101,17 @@ pub enum KeyInfo<'a> {
     Other,
 }
 
-impl KeyInfo<'_> {
+impl<'a> KeyInfo<'a> {
     /// The object key, if this is one.
-    pub fn object(&self) -> Option<&ObjectKey<'_>> {
+    pub fn object(&self) -> Option<&ObjectKey<'a>> {
+        match self {
+            Self::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The object key, if this is one, by value.
+    pub fn into_object(self) -> Option<ObjectKey<'a>> {
         match self {
             Self::Object(o) => Some(o),
             _ => None,

@@ -29,9 +29,10 @@ use crate::wire::{Fields, WireError, WireValue};
 /// How deep nested messages are followed before payloads are shown as text or bytes.
 pub const MAX_DEPTH: usize = 64;
 
-/// Field numbers from protobuf's reserved range (19000..=19999) up never appear in the messages
-/// we read; a payload using one is taken not to be a message.
-const MAX_PLAUSIBLE_FIELD: u32 = 18_999;
+/// Kubernetes' messages use field numbers below 100 (etcd's too); a payload with a field above
+/// this is taken not to be a message. It leaves room for other schemas while rejecting about
+/// half of the two-byte tags that random bytes produce.
+const MAX_PLAUSIBLE_FIELD: u32 = 1000;
 
 /// The JSON key under which undecodable bytes are shown, base64-encoded.
 pub const BYTES_KEY: &str = "bytes_b64";
@@ -119,22 +120,26 @@ pub fn printable_text(bytes: &[u8]) -> Option<&str> {
 }
 
 /// Parses `bytes` as a nested message if it is plausibly one: every tag well-formed and
-/// minimally encoded, field numbers below protobuf's reserved range, wire types 0/1/2/5 only,
-/// every length inside the payload and the last field ending exactly at its end.
+/// minimally encoded, field numbers up to [`MAX_PLAUSIBLE_FIELD`], wire types 0/1/2/5 only,
+/// every length inside the payload and the last field ending exactly at its end, and not made
+/// only of fixed-width fields: a tag followed by 4 or 8 bytes of anything is no evidence (the
+/// PNG signature plus two bytes reads as field 1281 = fixed64).
 ///
 /// Returns the rendered message and whether all its fields are length-delimited.
 fn looks_like_message(bytes: &[u8], depth: usize) -> Option<(Value, bool)> {
     let mut map = Map::new();
     let mut only_len_delimited = true;
+    let mut only_fixed = true;
     for field in Fields::new(bytes) {
         let field = field.ok()?;
         if !field.minimal_tag || field.number > MAX_PLAUSIBLE_FIELD {
             return None;
         }
         only_len_delimited &= matches!(field.value, WireValue::Bytes(_));
+        only_fixed &= matches!(field.value, WireValue::Fixed32(_) | WireValue::Fixed64(_));
         insert_field(&mut map, field.number, render(field.value, depth));
     }
-    Some((Value::Object(map), only_len_delimited))
+    (!only_fixed).then_some((Value::Object(map), only_len_delimited))
 }
 
 #[cfg(test)]
@@ -186,7 +191,16 @@ mod tests {
         // Non-printable bytes that parse are a message; ones that don't are bytes.
         assert_eq!(render_payload(&[0x08, 0x01], 1), json!({"1": 1}));
         assert_eq!(render_payload(&[0x08], 1), json!({"bytes_b64": "CA=="}));
-        // Reserved-range field numbers and non-minimal tags are not a message.
+        // Fixed-width-only payloads, large field numbers and non-minimal tags are not a message.
+        let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff];
+        assert_eq!(
+            render_payload(&png, 1),
+            json!({"bytes_b64": "iVBORw0KGgoA/w=="})
+        );
+        assert_eq!(
+            render_payload(&[0x0d, 1, 2, 3, 4, 0x08, 0x01], 1),
+            json!({"1": [0x0403_0201, 1]})
+        );
         assert_eq!(
             render_payload(&[0x80, 0xe2, 0x09, 0x01], 1),
             json!({"bytes_b64": "gOIJAQ=="})
