@@ -72,7 +72,9 @@ impl AuditReport {
 
     /// Number of encrypted values.
     pub fn encrypted_count(&self) -> u64 {
-        self.encrypted.iter().map(|e| e.count).sum()
+        self.encrypted
+            .iter()
+            .fold(0, |n, e| n.saturating_add(e.count))
     }
 }
 
@@ -131,7 +133,7 @@ impl Audit {
         if !self.resources.iter().any(|r| *r == object.resource_id) {
             return false;
         }
-        self.total += 1;
+        self.total = self.total.saturating_add(1);
         let kind = classify(value);
         let list = match kind {
             ValueKind::Encrypted(e) => {
@@ -139,7 +141,7 @@ impl Audit {
                     c.provider == e.provider && c.version == e.version && c.key_name == e.key_name
                 };
                 match self.encrypted.iter_mut().find(same) {
-                    Some(c) => c.count += 1,
+                    Some(c) => c.count = c.count.saturating_add(1),
                     None => self.encrypted.push(EncryptedCount {
                         provider: e.provider.to_owned(),
                         version: e.version.to_owned(),
@@ -166,12 +168,12 @@ impl Audit {
 
     /// Adds another builder's findings into this one.
     pub fn merge(&mut self, other: Audit) {
-        self.total += other.total;
+        self.total = self.total.saturating_add(other.total);
         for e in other.encrypted {
             match self.encrypted.iter_mut().find(|c| {
                 (&c.provider, &c.version, &c.key_name) == (&e.provider, &e.version, &e.key_name)
             }) {
-                Some(c) => c.count += e.count,
+                Some(c) => c.count = c.count.saturating_add(e.count),
                 None => self.encrypted.push(e),
             }
         }

@@ -81,6 +81,25 @@ pub struct ObjectMeta {
     pub extra: Map<String, Value>,
 }
 
+/// The ObjectMeta members [`ObjectMeta::from_json`] knows.
+const JSON_FIELDS: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "finalizers",
+    "ownerReferences",
+    "managedFields",
+];
+
 fn is_zero(v: &i64) -> bool {
     *v == 0
 }
@@ -226,8 +245,12 @@ impl ObjectMeta {
         m
     }
 
-    /// Sets one JSON field; false when the name or the value's type is unexpected.
+    /// Sets one JSON field; false when the name or the value's type is unexpected. A `null`
+    /// known field is absent, as Go's decoder treats it.
     fn set_json_field(&mut self, key: &str, value: &Value) -> bool {
+        if value.is_null() && JSON_FIELDS.contains(&key) {
+            return true;
+        }
         let text = || value.as_str().map(str::to_owned);
         let set = |slot: &mut String| text().map(|s| *slot = s).is_some();
         match key {

@@ -90,9 +90,10 @@ pub(crate) fn render_payload(bytes: &[u8], depth: usize) -> Value {
         && let Some((message, only_len_delimited)) = looks_like_message(bytes, depth + 1)
     {
         // Printable text that also happens to parse (e.g. "0s" reads as field 6 = 115) is
-        // text, unless it is made only of length-delimited fields, as a message of strings
-        // whose tags and lengths happen to be printable is (e.g. "\n\r10.244.0.0/24").
-        if text.is_none() || only_len_delimited {
+        // text, unless it starts with field 1 and is made only of length-delimited fields, as
+        // a message of strings whose lengths happen to be printable is ("\n\r10.244.0.0/24":
+        // a NodeSpec's podCIDR; "\n\rRollingUpdate": a Deployment's strategy).
+        if text.is_none() || (only_len_delimited && bytes.first() == Some(&0x0a)) {
             return message;
         }
     }
@@ -183,11 +184,14 @@ mod tests {
         ] {
             assert_eq!(render_payload(s.as_bytes(), 1), json!(s), "{s}");
         }
-        // A message of strings with printable tags and lengths is a message.
+        // A message of strings with printable tags and lengths is a message...
         assert_eq!(
             render_payload(b"\n\r10.244.0.0/24", 1),
             json!({"1": "10.244.0.0/24"})
         );
+        // ...when it starts with field 1; text that chains by chance stays text.
+        let chained = format!("BA{}", "y".repeat(65)); // field 8, 65 bytes
+        assert_eq!(render_payload(chained.as_bytes(), 1), json!(chained));
         // Non-printable bytes that parse are a message; ones that don't are bytes.
         assert_eq!(render_payload(&[0x08, 0x01], 1), json!({"1": 1}));
         assert_eq!(render_payload(&[0x08], 1), json!({"bytes_b64": "CA=="}));

@@ -62,11 +62,12 @@ pub struct GroupCounts {
 
 impl GroupCounts {
     fn add(&mut self, o: &Self) {
-        self.live_objects += o.live_objects;
-        self.live_bytes += o.live_bytes;
-        self.history_revisions += o.history_revisions;
-        self.history_bytes += o.history_bytes;
-        self.tombstones += o.tombstones;
+        let sum = |a: &mut u64, b: u64| *a = a.saturating_add(b);
+        sum(&mut self.live_objects, o.live_objects);
+        sum(&mut self.live_bytes, o.live_bytes);
+        sum(&mut self.history_revisions, o.history_revisions);
+        sum(&mut self.history_bytes, o.history_bytes);
+        sum(&mut self.tombstones, o.tombstones);
     }
 }
 
@@ -152,7 +153,7 @@ impl Stats {
             let kind = kind.kind_label();
             let resource = resource_label(key, &self.prefix);
             update(&mut self.resource_kinds, &resource, |kinds| {
-                update(kinds, kind, |n| *n += 1)
+                update(kinds, kind, |n| *n = n.saturating_add(1))
             });
             update(&mut self.groups, kind, |c| c.add(&counts));
         } else {
@@ -227,7 +228,8 @@ impl Stats {
         for (resource, kinds) in other.resource_kinds {
             let mine = self.resource_kinds.entry(resource).or_default();
             for (kind, n) in kinds {
-                *mine.entry(kind).or_default() += n;
+                let count = mine.entry(kind).or_default();
+                *count = count.saturating_add(n);
             }
         }
         self.largest.merge(other.largest);

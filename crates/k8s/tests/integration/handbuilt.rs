@@ -602,7 +602,7 @@ fn zero_creation_timestamp_is_null() {
 
 #[test]
 fn json_custom_resource() {
-    let v = br#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"gizmo","namespace":"prod","uid":"u-1","creationTimestamp":"2025-01-01T00:04:10Z","generation":3,"labels":{"a":"b"},"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"o","uid":"u-2","controller":true}],"finalizers":["f"],"managedFields":[{"manager":"m","operation":"Apply","apiVersion":"example.com/v1","time":"2025-01-01T00:04:10Z","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{}}}],"namespace2":1},"spec":{"color":"teal"}}"#;
+    let v = br#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"gizmo","namespace":"prod","uid":"u-1","creationTimestamp":"2025-01-01T00:04:10Z","generation":3,"labels":{"a":"b"},"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"o","uid":"u-2","controller":true}],"finalizers":["f"],"selfLink":null,"managedFields":[{"manager":"m","operation":"Apply","apiVersion":"example.com/v1","time":"2025-01-01T00:04:10Z","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{}}}],"namespace2":1},"spec":{"color":"teal"}}"#;
     let obj = decoded(v);
     assert_eq!(obj.encoding, Encoding::Json);
     assert_eq!(
@@ -625,6 +625,7 @@ fn json_custom_resource() {
         r#"{"f:spec":{}}"#.len()
     );
     assert_eq!(m.extra.get("namespace2"), Some(&json!(1)));
+    assert!(!m.extra.contains_key("selfLink"), "null is absent");
     assert_eq!(
         Value::Object(obj.body.clone()),
         json!({"spec": {"color": "teal"}})
