@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::schemaless::printable_text;
-use crate::wire::{Fields, WireError, WireValue};
+use crate::wire::{Field, Fields, WireError, WireValue};
 
 /// The 4 bytes before every protobuf-encoded Kubernetes object.
 pub const PROTOBUF_MAGIC: &[u8] = b"k8s\0";
@@ -53,9 +53,39 @@ pub struct Encryption<'a> {
     pub key_name: &'a str,
     /// Bytes after the prefix.
     pub ciphertext_len: usize,
+    /// The bytes after the prefix.
+    #[serde(skip)]
+    pub ciphertext: &'a [u8],
 }
 
-impl Encryption<'_> {
+impl<'a> Encryption<'a> {
+    /// The KMS key ID a KMS v2 value names: KMS v2 stores a protobuf `EncryptedObject`
+    /// (encryptedData = 1, keyID = 2, …) after the prefix, and the key ID tells which key
+    /// encryption key was current when the object was written. `None` for other providers, or
+    /// when the bytes are not such a message (field 1 bytes and field 2 printable text).
+    pub fn kms_v2_key_id(&self) -> Option<&'a str> {
+        if (self.provider, self.version) != ("kms", "v2") {
+            return None;
+        }
+        let (mut data, mut key_id) = (false, None);
+        for field in Fields::new(self.ciphertext) {
+            match field.ok()? {
+                Field {
+                    number: 1,
+                    value: WireValue::Bytes(_),
+                    ..
+                } => data = true,
+                Field {
+                    number: 2,
+                    value: WireValue::Bytes(id),
+                    ..
+                } => key_id = Some(printable_text(id).filter(|t| !t.is_empty())?),
+                _ => {}
+            }
+        }
+        key_id.filter(|_| data)
+    }
+
     /// Whether the provider is one Kubernetes ships (see [`KNOWN_PROVIDERS`]).
     pub fn known_provider(&self) -> bool {
         KNOWN_PROVIDERS.contains(&self.provider)
@@ -177,6 +207,7 @@ pub fn parse_encryption_prefix(value: &[u8]) -> Option<Encryption<'_>> {
         version,
         key_name,
         ciphertext_len: rest.len(),
+        ciphertext: rest,
     })
 }
 
@@ -322,5 +353,14 @@ mod tests {
         let enc = parse_encryption_prefix(b"k8s:enc:kms:v2:vault:abc").unwrap();
         assert!(enc.known_provider());
         assert_eq!(enc.label(), "kms:v2:vault");
+        assert_eq!(enc.kms_v2_key_id(), None);
+        // EncryptedObject{encryptedData: "\x01\x02", keyID: "kek-2024"}
+        let v2 = b"k8s:enc:kms:v2:vault:\x0a\x02\x01\x02\x12\x08kek-2024";
+        assert_eq!(
+            parse_encryption_prefix(v2).unwrap().kms_v2_key_id(),
+            Some("kek-2024")
+        );
+        let v1 = b"k8s:enc:kms:v1:vault:\x0a\x02\x01\x02\x12\x08kek-2024";
+        assert_eq!(parse_encryption_prefix(v1).unwrap().kms_v2_key_id(), None);
     }
 }
