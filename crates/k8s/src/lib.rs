@@ -7,8 +7,8 @@
 //! slices the caller hands it: it knows nothing of bbolt or etcd's MVCC, never prints, and
 //! never panics on any input.
 //!
-//! - [`classify`]: what a value is (envelope, JSON, encrypted, text, opaque), cheaply.
-//! - [`decode`]: a value as an [`Object`]: typeMeta, [`ObjectMeta`] (with its schema), and
+//! - [`classify()`]: what a value is (envelope, JSON, encrypted, text, opaque), cheaply.
+//! - [`decode()`]: a value as an [`Object`]: typeMeta, [`ObjectMeta`] (with its schema), and
 //!   the rest of the object schema-less ([`schemaless`]); Secrets redacted ([`secret`]).
 //! - [`parse_key`]: what a key names (resource, namespace, name).
 //! - [`Stats`] and [`Audit`]: the aggregators behind `etcdsnap stats` and `etcdsnap audit`.

@@ -144,12 +144,14 @@ fn decode_json(value: &[u8]) -> Result<Object, DecodeError> {
     let Value::Object(mut body) = doc else {
         return Err(DecodeError::NotAnObject("json"));
     };
-    let mut take_str = |key: &str| match body.get(key) {
-        Some(Value::String(_)) => match body.remove(key) {
-            Some(Value::String(s)) => s,
-            _ => String::new(),
-        },
-        _ => String::new(),
+    // apiVersion/kind that are not strings stay in the body, where they can be seen.
+    let mut take_str = |key: &str| match body.remove(key) {
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            body.insert(key.to_owned(), other);
+            String::new()
+        }
+        None => String::new(),
     };
     let api_version = take_str("apiVersion");
     let kind = take_str("kind");

@@ -12,9 +12,13 @@
 //!   written; negative int64s therefore show as large u64s);
 //! - wire types 1 and 5 are numbers (the u64 / u32 as written);
 //! - a length-delimited payload is a nested message when it parses completely and plausibly
-//!   (see [`looks_like_message`]), else a string when it is printable UTF-8 text, else
-//!   `{"bytes_b64": "<standard base64>"}`. Message objects only ever have numeric keys, so the
-//!   `bytes_b64` object cannot be mistaken for one. An empty payload is `""`.
+//!   (minimal tags, field numbers up to 1000, wire types 0/1/2/5, lengths that end exactly,
+//!   not only fixed-width fields) and is not better explained as text (printable text is a
+//!   message only when it starts with field 1 and has only length-delimited fields); else a
+//!   string when it is printable UTF-8 text; else `{"bytes_b64": "<standard base64>"}`.
+//!   Message objects only ever have numeric keys, so the `bytes_b64` object cannot be
+//!   mistaken for one. An empty payload is `""`. Keys sort as strings (`"10"` before `"2"`),
+//!   as serde_json's map does.
 //!
 //! Bounds: nesting is followed to [`MAX_DEPTH`] levels; deeper payloads are shown as text or
 //! bytes. Each payload is classified exactly once, so the work is O(len × MAX_DEPTH) and the
