@@ -33,7 +33,11 @@ pub fn corpus_text(name: &str) -> String {
 
 /// Names of the corpus snapshots (`h1.db`, ...), from the manifest.
 pub fn corpus_db_names() -> Vec<String> {
-    manifest().into_iter().map(|(name, _)| name).filter(|n| n.ends_with(".db")).collect()
+    manifest()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|n| n.ends_with(".db"))
+        .collect()
 }
 
 /// The path of corpus snapshot `name` (e.g. `h1.db`), unpacked on first use.
@@ -46,7 +50,10 @@ pub fn corpus_db(name: &str) -> PathBuf {
 
 /// SHA-256 of `bytes`, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn manifest() -> Vec<(String, String)> {
@@ -54,7 +61,10 @@ fn manifest() -> Vec<(String, String)> {
         .lines()
         .filter_map(|l| {
             let (hash, name) = l.split_once(char::is_whitespace)?;
-            Some((name.trim().trim_start_matches('*').to_string(), hash.to_string()))
+            Some((
+                name.trim().trim_start_matches('*').to_string(),
+                hash.to_string(),
+            ))
         })
         .collect()
 }
@@ -83,7 +93,9 @@ fn unpack(archive: &[u8], dir: &Path) {
         .expect("zstd header")
         .read_to_end(&mut tar_bytes)
         .expect("decompress dbs.tar.zst");
-    tar::Archive::new(&tar_bytes[..]).unpack(&tmp).expect("unpack dbs.tar.zst");
+    tar::Archive::new(&tar_bytes[..])
+        .unpack(&tmp)
+        .expect("unpack dbs.tar.zst");
     for (name, hash) in manifest().iter().filter(|(n, _)| n.ends_with(".db")) {
         let got = sha256_hex(&fs::read(tmp.join(name)).expect("unpacked db"));
         assert_eq!(&got, hash, "{name} differs from etcd's original");
