@@ -1,16 +1,15 @@
 //! Where the test fixtures are: `fixtures/corpus` (real etcd snapshots packed as
-//! `dbs.tar.zst`, with digests of what etcdctl printed for them) and `fixtures/own` (small
-//! snapshots made by `fixtures/make-fixtures.sh`, kept unpacked). The tar is unpacked once per
-//! content into `CARGO_TARGET_TMPDIR`, so tests never need `/work/shared` or any network.
+//! `dbs.tar.zst`, unpacked once by `etcdsnap-testkit`, with digests of what etcdctl printed for
+//! them) and `fixtures/own` (small snapshots made by `fixtures/make-fixtures.sh`, kept
+//! unpacked). Tests never need `/work/shared` or any network.
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::PathBuf;
 
 /// The repository's `fixtures/` directory.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+    etcdsnap_testkit::fixtures_dir()
 }
 
 /// `fixtures/corpus`.
@@ -23,34 +22,12 @@ pub fn own() -> PathBuf {
     fixtures().join("own")
 }
 
-/// The directory holding the corpus `.db` files, unpacked from `dbs.tar.zst` on first use.
-pub fn corpus_dbs() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let tar_zst = corpus().join("dbs.tar.zst");
-        let bytes = std::fs::read(&tar_zst)
-            .unwrap_or_else(|e| panic!("{}: {e} (fixtures missing?)", tar_zst.display()));
-        let tag = xxhash_rust::xxh3::xxh3_64(&bytes);
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("corpus-dbs-{tag:016x}"));
-        if dir.join(".complete").exists() {
-            return dir;
-        }
-        // Unpack beside the final place and rename, so concurrent test binaries never see a
-        // half-written directory.
-        let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).expect("create unpack dir");
-        let zst = ruzstd::decoding::StreamingDecoder::new(&bytes[..]).expect("zstd frame");
-        tar::Archive::new(zst)
-            .unpack(&tmp)
-            .expect("unpack dbs.tar.zst");
-        std::fs::write(tmp.join(".complete"), b"").expect("marker");
-        if std::fs::rename(&tmp, &dir).is_err() {
-            // Another process won the race.
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
-        dir
-    })
+/// The directory holding the corpus `.db` files (unpacked once by the testkit).
+pub fn corpus_dbs() -> PathBuf {
+    etcdsnap_testkit::corpus_db("h1.db")
+        .parent()
+        .expect("unpacked corpus dir")
+        .to_path_buf()
 }
 
 /// The snapshot file of a fixture store: `own-*` files live in `fixtures/own`, the others in
@@ -66,7 +43,7 @@ pub fn db(name: &str) -> PathBuf {
 /// Every corpus and own `.db` file name.
 pub fn all_dbs() -> Vec<String> {
     let mut out = Vec::new();
-    for dir in [corpus_dbs().to_path_buf(), own()] {
+    for dir in [corpus_dbs(), own()] {
         for e in std::fs::read_dir(&dir).expect("fixture dir") {
             let name = e.expect("entry").file_name().to_string_lossy().into_owned();
             if name.ends_with(".db") {

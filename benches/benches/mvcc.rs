@@ -1,29 +1,35 @@
 //! Hot paths of the MVCC layer: the head keyspace (what `get "" --from-key` builds), the
 //! count-only scan, the full revision index, and hashkv.
 //!
-//! Runs on `ETCDSNAP_BENCH_DB` when set (e.g. the 1.5 GB `large-a.db`), else on the corpus's
-//! h1.db. Whole-command comparisons live in the workspace's `benches/` scripts.
+//! Runs on the corpus's h1.db and on the large snapshot when it was built; `ETCDSNAP_BENCH_DB`
+//! names another file instead. Whole-command timings: `benches/mvcc-commands.sh`.
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
 
 use std::path::PathBuf;
 
-use criterion::{Criterion, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use etcdsnap_mvcc::hashkv::hash_kv;
 use etcdsnap_mvcc::keyspace::{ScanOptions, keyspace_at};
 use etcdsnap_mvcc::{KeyRange, RevIndex, Snapshot};
 
-#[path = "../tests/common/fixtures.rs"]
-mod fixtures;
-
-fn db() -> PathBuf {
-    match std::env::var_os("ETCDSNAP_BENCH_DB") {
-        Some(p) => PathBuf::from(p),
-        None => fixtures::db("h1.db"),
+fn inputs() -> Vec<PathBuf> {
+    if let Some(p) = std::env::var_os("ETCDSNAP_BENCH_DB") {
+        return vec![PathBuf::from(p)];
     }
+    let mut v = vec![etcdsnap_testkit::corpus_db("h1.db")];
+    v.extend(etcdsnap_benches::large_snapshot());
+    v
 }
 
 fn bench(c: &mut Criterion) {
-    let path = db();
-    let snap = Snapshot::open(&path).expect("open bench db");
+    for path in inputs() {
+        bench_one(c, &path);
+    }
+}
+
+fn bench_one(c: &mut Criterion, path: &std::path::Path) {
+    let snap = Snapshot::open(path).expect("open bench db");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut g = c.benchmark_group(format!(
         "mvcc/{}",
@@ -73,10 +79,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-// The macro generates an undocumented function.
-#[allow(missing_docs)]
-mod group {
-    criterion::criterion_group!(benches, super::bench);
-}
-use group::benches;
+criterion_group!(benches, bench);
 criterion_main!(benches);
