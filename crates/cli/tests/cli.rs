@@ -325,6 +325,81 @@ fn info_shapes() {
     assert_eq!(v["file"]["freelist"]["persisted"], false);
     assert_eq!(v["cluster"]["members"].as_array().unwrap().len(), 1);
     assert!(!stdout(&o).contains("$2a$"));
+    // The schema: every section and field, pinned (additions are fine, renames are not).
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let mut top = keys(&v);
+    top.sort();
+    assert_eq!(
+        top,
+        [
+            "alarms",
+            "auth",
+            "cluster",
+            "file",
+            "leases",
+            "missing_leases",
+            "store"
+        ]
+    );
+    for (section, fields) in [
+        (
+            "file",
+            &[
+                "file_size",
+                "page_size",
+                "pages",
+                "total_size",
+                "sha256_trailer",
+                "active_meta",
+                "txid",
+                "freelist",
+                "buckets",
+            ][..],
+        ),
+        (
+            "store",
+            &[
+                "consistent_index",
+                "term",
+                "conf_state",
+                "storage_version",
+                "current_revision",
+                "compact_revision",
+                "scheduled_compact_revision",
+                "finished_compact_revision",
+                "compaction_interrupted",
+                "revisions_stored",
+                "live_keys",
+            ][..],
+        ),
+        (
+            "cluster",
+            &["version", "downgrade", "members", "removed_members"][..],
+        ),
+        ("auth", &["enabled", "revision", "users", "roles"][..]),
+    ] {
+        let mut got = keys(&v[section]);
+        got.sort();
+        let mut want: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(got, want, "{section}");
+    }
+    let mut lease = keys(&v["leases"][0]);
+    lease.sort();
+    assert_eq!(
+        lease,
+        ["attached_keys", "id", "id_hex", "remaining_ttl", "ttl"]
+    );
+    let mut member = keys(&v["cluster"]["members"][0]);
+    member.sort();
+    assert_eq!(
+        member,
+        ["client_urls", "id", "is_learner", "name", "peer_urls"]
+    );
+    let mut user = keys(&v["auth"]["users"][0]);
+    user.sort();
+    assert_eq!(user, ["has_password", "name", "no_password", "roles"]);
     let o = run(&["info", &own("own-35-member.db")]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);

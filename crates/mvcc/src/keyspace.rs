@@ -36,6 +36,24 @@ pub struct Keyspace<'a> {
     pub kvs: Vec<KeyRev<'a>>,
 }
 
+impl<'a> Keyspace<'a> {
+    /// The live key-values, decoded lazily, in the order of `kvs` (key order when sorted):
+    /// the input [`crate::diff::diff`] takes.
+    pub fn key_values(&self) -> impl Iterator<Item = Result<KeyValueRef<'a>>> + '_ {
+        self.kvs.iter().map(|kr| kr.rev.decode())
+    }
+
+    /// Number of live keys.
+    pub fn len(&self) -> usize {
+        self.kvs.len()
+    }
+
+    /// True when no key is live.
+    pub fn is_empty(&self) -> bool {
+        self.kvs.is_empty()
+    }
+}
+
 /// How [`keyspace_at`] scans.
 #[derive(Clone, Copy, Debug)]
 pub struct ScanOptions {

@@ -183,3 +183,38 @@ fn a_bolt_file_without_a_key_bucket_is_not_etcd() {
         assert!(matches!(e, Error::MissingBucket("key")), "{e}");
     }
 }
+
+#[test]
+fn keyspaces_feed_diff() {
+    let changes = [
+        put(2, 0, b"a", 2, 1, b"x"),
+        put(3, 0, b"b", 3, 1, b"y"),
+        put(4, 0, b"a", 2, 2, b"x2"),
+        del(5, 0, b"b"),
+        put(6, 0, b"c", 6, 1, b"z"),
+    ];
+    let s = bolt::store(&changes, None);
+    let index = RevIndex::build(&s).unwrap();
+    let at3 = index.keyspace_at(3, &KeyRange::all()).unwrap();
+    let at6 = index.keyspace_at(6, &KeyRange::all()).unwrap();
+    assert_eq!((at3.len(), at6.len()), (2, 2));
+    let mut seen = Vec::new();
+    let summary = etcdsnap_mvcc::diff::diff(at3.key_values(), at6.key_values(), |c| {
+        seen.push((c.kind, c.a.or(c.b).unwrap().key.to_vec()));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    use etcdsnap_mvcc::diff::ChangeKind::*;
+    assert_eq!(
+        seen,
+        vec![
+            (Modified, b"a".to_vec()),
+            (Deleted, b"b".to_vec()),
+            (Added, b"c".to_vec())
+        ]
+    );
+    assert_eq!(
+        (summary.added, summary.deleted, summary.modified),
+        (1, 1, 1)
+    );
+}
