@@ -10,6 +10,7 @@
 //! declared by hand), [`snapshot`] (the open file and etcd's meta bucket), [`status`]
 //! (`etcdutl snapshot status`).
 
+pub mod crc;
 pub mod diff;
 pub mod error;
 pub mod proto;
