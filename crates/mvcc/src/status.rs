@@ -106,14 +106,14 @@ fn hash_bucket<'a>(name: &[u8], bucket: &Bucket<'a>, threads: usize) -> Result<P
     let mut total = Piece::new();
     for piece in pieces {
         let piece = piece?;
-        if let (Some(prev), Some((first, page))) = (total.last_key, piece.first_key) {
-            if first <= prev {
-                return Err(Error::KeyOrder {
-                    bucket: escape_bytes(name),
-                    key: escape_bytes(first),
-                    page,
-                });
-            }
+        if let (Some(prev), Some((first, page))) = (total.last_key, piece.first_key)
+            && first <= prev
+        {
+            return Err(Error::KeyOrder {
+                bucket: escape_bytes(name),
+                key: escape_bytes(first),
+                page,
+            });
         }
         total.crc.append(&piece.crc);
         total.entries += piece.entries;
@@ -134,10 +134,10 @@ pub fn status(snap: &Snapshot, threads: usize) -> Result<Status> {
         let piece = hash_bucket(name, &bucket, threads)?;
         crc.append(&piece.crc);
         total_key += piece.entries;
-        if name == buckets::KEY {
-            if let Some(last) = piece.last_key {
-                revision = main_of(last).map_or(0, |m| m as i64);
-            }
+        if name == buckets::KEY
+            && let Some(last) = piece.last_key
+        {
+            revision = main_of(last).map_or(0, |m| m as i64);
         }
     }
     Ok(Status {
