@@ -79,10 +79,10 @@ fn get_simple_fields_and_shapes() {
     let o = run(&["get", &db, "", "--from-key", "--limit", "1"]);
     assert_eq!(o.stdout, b"\x00bin-key\xff\x00\n\x00\x01\x02\x03\xff\n");
     // fields at the compaction revision (readable), as etcdctl prints minus cluster/member id.
-    let o = run(&["get", &db, "foo", "--rev", "224", "-w", "fields"]);
+    let o = run(&["get", &db, "foo", "--rev", "226", "-w", "fields"]);
     assert_eq!(
         stdout(&o),
-        "\"Revision\" : 252\n\"RaftTerm\" : 2\n\"Key\" : \"foo\"\n\"CreateRevision\" : 182\n\
+        "\"Revision\" : 256\n\"RaftTerm\" : 2\n\"Key\" : \"foo\"\n\"CreateRevision\" : 182\n\
          \"ModRevision\" : 211\n\"Version\" : 2\n\"Value\" : \"bar2\"\n\"Lease\" : 0\n\
          \"More\" : false\n\"Count\" : 1\n"
     );
@@ -111,11 +111,11 @@ fn get_simple_fields_and_shapes() {
     let o = run(&["get", &db, "", "--from-key", "--count-only", "-w", "json"]);
     assert_eq!(
         stdout(&o),
-        "{\"header\":{\"revision\":252,\"raft_term\":2},\"count\":205}\n"
+        "{\"header\":{\"revision\":256,\"raft_term\":2},\"count\":205}\n"
     );
     // A 3.4 file has no raft term.
     let o = run(&["get", &own("own-34.db"), "foo", "-w", "json"]);
-    assert!(stdout(&o).starts_with("{\"header\":{\"revision\":252},\"kvs\":[{\"key\":\"Zm9v\""));
+    assert!(stdout(&o).starts_with("{\"header\":{\"revision\":256},\"kvs\":[{\"key\":\"Zm9v\""));
     // sort-by / order.
     let o = run(&[
         "get",
@@ -151,16 +151,16 @@ fn get_exit_codes() {
     let o = run(&["get", &db, "nope", "-w", "json"]);
     assert_eq!(
         stdout(&o),
-        "{\"header\":{\"revision\":252,\"raft_term\":2}}\n"
+        "{\"header\":{\"revision\":256,\"raft_term\":2}}\n"
     );
     // etcd's refusals, in etcd's words, exit 2.
     for (rev, msg) in [
         (
-            "223",
+            "225",
             "etcdserver: mvcc: required revision has been compacted",
         ),
         (
-            "253",
+            "257",
             "etcdserver: mvcc: required revision is a future revision",
         ),
     ] {
@@ -255,20 +255,20 @@ fn hashkv_shapes() {
     let o = run(&["hashkv", &db, "-w", "json"]);
     assert_eq!(
         stdout(&o),
-        "{\"hash\":4002718295,\"compact_revision\":224,\"revision\":252,\"hash_revision\":252}\n"
+        "{\"hash\":1944210181,\"compact_revision\":226,\"revision\":256,\"hash_revision\":256}\n"
     );
-    let o = run(&["hashkv", &db, "--rev", "225"]);
-    assert_eq!(stdout(&o), "498918502, 224, 252\n");
+    let o = run(&["hashkv", &db, "--rev", "227"]);
+    assert_eq!(stdout(&o), "1407240462, 226, 256\n");
     let o = run(&["hashkv", &db, "-w", "table"]);
     assert_eq!(
         stdout(&o),
         "+------------+------------------+----------+\n\
          |    HASH    | COMPACT REVISION | REVISION |\n\
          +------------+------------------+----------+\n\
-         | 4002718295 |              224 |      252 |\n\
+         | 1944210181 |              226 |      256 |\n\
          +------------+------------------+----------+\n"
     );
-    let o = run(&["hashkv", &db, "--rev", "224"]);
+    let o = run(&["hashkv", &db, "--rev", "226"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         stderr(&o),
@@ -285,8 +285,8 @@ fn history_shapes() {
         stdout(&o),
         "/registry/pods/ns-1/pods-0  (3 revisions, 1 generation, deleted)\n\
          \x20 14_0         put     create=14 mod=14 version=1 lease=0 size=470\n\
-         \x20 225_0        put     create=14 mod=225 version=2 lease=0 size=178\n\
-         \x20 239_0        delete\n"
+         \x20 227_0        put     create=14 mod=227 version=2 lease=0 size=178\n\
+         \x20 243_0        delete\n"
     );
     let o = run(&[
         "history",
@@ -299,7 +299,7 @@ fn history_shapes() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
         (v["revision"].as_i64(), v["compact_revision"].as_i64()),
-        (Some(252), Some(224))
+        (Some(256), Some(226))
     );
     let keys = v["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 8);
@@ -405,7 +405,7 @@ fn info_shapes() {
     let text = stdout(&o);
     assert!(text.contains("sha256 trailer: no"), "{text}");
     assert!(
-        text.contains("compaction           224 (scheduled 224, finished 224)"),
+        text.contains("compaction           226 (scheduled 226, finished 226)"),
         "{text}"
     );
     assert!(!text.contains("$2a$"));

@@ -125,39 +125,39 @@ fn hashkv_equals_etcd() {
 
 #[test]
 fn refusals_use_etcds_words() {
-    // etcd 3.5.1 refused hashkv at the compaction revision itself (own-*.hashkv.rev224.err).
+    // etcd 3.5.1 refused hashkv at the compaction revision itself (own-*.hashkv.rev226.err).
     for store in ["own-34", "own-35"] {
         let err =
-            std::fs::read_to_string(fixtures::own().join(format!("{store}.hashkv.rev224.err")))
+            std::fs::read_to_string(fixtures::own().join(format!("{store}.hashkv.rev226.err")))
                 .unwrap();
         let snap = open(store);
-        let e = hash_kv(&snap, 224, 1).unwrap_err();
+        let e = hash_kv(&snap, 226, 1).unwrap_err();
         assert!(matches!(
             e,
             Error::Compacted {
-                requested: 224,
-                compacted: 224
+                requested: 226,
+                compacted: 226
             }
         ));
         assert!(err.contains(&format!("Error: {e}\n")), "{err}");
         // Reads at the compaction revision are allowed; below it they are not.
-        assert!(keyspace::range(&snap, &req_at(224), 1).is_ok());
-        let e = keyspace::range(&snap, &req_at(223), 1).unwrap_err();
+        assert!(keyspace::range(&snap, &req_at(226), 1).is_ok());
+        let e = keyspace::range(&snap, &req_at(225), 1).unwrap_err();
         assert_eq!(
             e.to_string(),
             "etcdserver: mvcc: required revision has been compacted"
         );
-        let e = keyspace::range(&snap, &req_at(253), 1).unwrap_err();
+        let e = keyspace::range(&snap, &req_at(257), 1).unwrap_err();
         assert_eq!(
             e.to_string(),
             "etcdserver: mvcc: required revision is a future revision"
         );
-        let e = hash_kv(&snap, 253, 1).unwrap_err();
+        let e = hash_kv(&snap, 257, 1).unwrap_err();
         assert!(matches!(
             e,
             Error::FutureRevision {
-                requested: 253,
-                current: 252
+                requested: 257,
+                current: 256
             }
         ));
         let e = keyspace::range(&snap, &RangeRequest::new(KeyRange::single(b"")), 1).unwrap_err();
