@@ -13,6 +13,11 @@ pub enum Error {
     /// The bbolt layer failed.
     #[error(transparent)]
     Bolt(#[from] bbolt::Error),
+    /// A directory that is not an etcd data directory.
+    #[error(
+        "is a directory but not an etcd data directory (no member/snap/db inside): name a snapshot file or a member's --data-dir"
+    )]
+    NotADataDir,
     /// A bucket etcd always writes is missing.
     #[error("bucket {0:?} is missing: this is not an etcd v3 database")]
     MissingBucket(&'static str),

@@ -12,6 +12,7 @@
 //! a revision and the Range RPC), [`index`] (every revision of every key), [`hashkv`]
 //! (`endpoint hashkv`), [`info`] (what the file says about the cluster).
 
+pub mod diff;
 pub mod error;
 pub mod hashkv;
 pub mod index;
