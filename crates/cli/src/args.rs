@@ -96,9 +96,59 @@ pub enum InfoFormat {
     Json,
 }
 
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// One line per change (`+`, `-`, `~`), then a summary per change kind and group.
+    Text,
+    /// One JSON object: both sides, the changes in key order, the summary and the groups.
+    Json,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The "before" snapshot (file or data directory).
+    pub a: PathBuf,
+    /// The "after" snapshot (may be the same file, read at another revision).
+    pub b: PathBuf,
+    /// The key, or the start of a range [KEY, RANGE_END); all keys when absent.
+    pub key: Option<OsString>,
+    /// The end of the range, exclusive.
+    pub range_end: Option<OsString>,
+    /// Compare only the keys starting with this prefix.
+    #[arg(long, conflicts_with_all = ["key", "range_end"])]
+    pub prefix: Option<OsString>,
+    /// Revision of A to read (0 = its newest).
+    #[arg(long, default_value_t = 0)]
+    pub rev_a: i64,
+    /// Revision of B to read (0 = its newest).
+    #[arg(long, default_value_t = 0)]
+    pub rev_b: i64,
+    /// Show values: base64 in JSON; in text, a line diff of text values (Kubernetes objects
+    /// decoded to JSON first).
+    #[arg(long)]
+    pub values: bool,
+    /// With --values, show Secret payloads instead of hiding them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Only the summary, no line per key.
+    #[arg(long)]
+    pub summary: bool,
+    /// Output format.
+    #[arg(short = 'w', long = "write-out", value_enum, default_value = "text")]
+    pub write_out: DiffFormat,
+    /// Threads in all (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// What changed between two snapshots: keys added, deleted, modified (value changed or
+    /// only revisions moved). Exit 0 when nothing differs, 1 when something does, 2 on error.
+    Diff(DiffArgs),
     /// What `etcdutl snapshot status` prints: hash, revision, total keys, total size.
     Status {
         /// A snapshot file, or an etcd data directory (its member/snap/db is read).

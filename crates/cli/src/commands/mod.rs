@@ -1,5 +1,6 @@
 //! One module per command; each takes its configuration and writers, returns an outcome.
 
+mod diff;
 pub mod get;
 mod hashkv;
 mod history;
@@ -19,6 +20,29 @@ use crate::fail::{CmdResult, Failure};
 /// Runs the command the user asked for.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
     match cli.command {
+        Command::Diff(d) => {
+            let range = match (&d.prefix, &d.key) {
+                (Some(p), _) => KeyRange::prefix(&arg_bytes(p)),
+                (None, Some(k)) => match &d.range_end {
+                    Some(end) => KeyRange::between(&arg_bytes(k), &arg_bytes(end)),
+                    None => KeyRange::single(&arg_bytes(k)),
+                },
+                (None, None) => KeyRange::all(),
+            };
+            let cfg = diff::DiffConfig {
+                a: d.a,
+                b: d.b,
+                rev_a: d.rev_a,
+                rev_b: d.rev_b,
+                range,
+                values: d.values,
+                show_secrets: d.show_secrets,
+                summary_only: d.summary,
+                format: d.write_out,
+                threads: d.threads.unwrap_or_else(default_threads),
+            };
+            diff::run(&cfg, out, err)
+        }
         Command::Status {
             file,
             write_out,
