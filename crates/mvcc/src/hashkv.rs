@@ -15,6 +15,7 @@
 
 use etcdsnap_bbolt::Entry;
 
+use crate::crc::Crc32c;
 use crate::error::{Error, Result};
 use crate::revision::{RevKey, Revision, main_of};
 use crate::scan::{self, KeyMap};
@@ -55,8 +56,7 @@ pub fn resolve_hash(store: &StoreRevisions, rev: i64) -> Result<i64> {
 /// One part's contribution: CRC and length of what it hashed above the compaction, the
 /// entries it saw at or below it, and its first and last keys for the seam checks.
 struct Part<'a> {
-    crc: u32,
-    len: usize,
+    crc: Crc32c,
     low: Vec<Entry<'a>>,
     first: Option<(&'a [u8], u64)>,
     last: Option<&'a [u8]>,
@@ -68,7 +68,8 @@ pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
     let store = snap.revisions()?;
     let at = resolve_hash(&store, rev)?;
     let compact = store.compact;
-    let mut crc = crc32c::crc32c(buckets::KEY);
+    let mut crc = Crc32c::new();
+    crc.update(buckets::KEY);
     let result = |hash| HashKv {
         hash,
         compact_revision: compact,
@@ -80,8 +81,7 @@ pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
     let parts = scan::parts(&bucket, threads);
     let results = scan::run_parts(parts, threads, |_, it| -> Result<Part<'_>> {
         let mut p = Part {
-            crc: 0,
-            len: 0,
+            crc: Crc32c::new(),
             low: Vec::new(),
             first: None,
             last: None,
@@ -113,15 +113,13 @@ pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
             if main <= compact {
                 p.low.push(e);
             } else {
-                p.crc = crc32c::crc32c_append(p.crc, e.key);
-                p.crc = crc32c::crc32c_append(p.crc, e.value);
-                p.len += e.key.len() + e.value.len();
+                // Key then value, side by side in the page: one update.
+                p.crc.update(e.key_value);
             }
         }
         Ok(p)
     });
-    let mut high_crc = 0u32;
-    let mut high_len = 0usize;
+    let mut high = Crc32c::new();
     let mut low: Vec<Entry<'_>> = Vec::new();
     let mut prev_last: Option<&[u8]> = None;
     for r in results {
@@ -130,8 +128,7 @@ pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
         if p.last.is_some() {
             prev_last = p.last;
         }
-        high_crc = crc32c::crc32c_combine(high_crc, p.crc, p.len);
-        high_len += p.len;
+        high.append(&p.crc);
         low.extend(p.low);
     }
 
@@ -157,9 +154,10 @@ pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
             if r.main == compact && tombstone {
                 continue;
             }
-            crc = crc32c::crc32c_append(crc, e.raw_key);
-            crc = crc32c::crc32c_append(crc, e.record);
+            crc.update(e.raw_key);
+            crc.update(e.record);
         }
     }
-    Ok(result(crc32c::crc32c_combine(crc, high_crc, high_len)))
+    crc.append(&high);
+    Ok(result(crc.value()))
 }

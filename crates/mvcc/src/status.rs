@@ -11,6 +11,7 @@ use etcdsnap_bbolt::{Bucket, Entry, Iter, error::escape_bytes};
 use crate::crc::Crc32c;
 use crate::error::{Error, Result};
 use crate::revision::main_of;
+use crate::scan;
 use crate::snapshot::{Snapshot, buckets};
 
 /// What `snapshot status` reports.
@@ -76,33 +77,9 @@ fn hash_entries<'a>(bucket: &[u8], it: Iter<'a>) -> Result<Piece<'a>> {
 
 /// Hashes one bucket's entries on up to `threads` threads.
 fn hash_bucket<'a>(name: &[u8], bucket: &Bucket<'a>, threads: usize) -> Result<Piece<'a>> {
-    let parts = bucket.split(if threads > 1 { threads * 4 } else { 1 });
-    let pieces: Vec<Result<Piece<'a>>> = if parts.len() == 1 || threads <= 1 {
-        parts.into_iter().map(|it| hash_entries(name, it)).collect()
-    } else {
-        let queue = std::sync::Mutex::new(parts.into_iter().enumerate().rev().collect::<Vec<_>>());
-        let mut results: Vec<(usize, Result<Piece<'a>>)> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let job = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
-                            let Some((i, it)) = job else { break };
-                            done.push((i, hash_entries(name, it)));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        results.sort_by_key(|(i, _)| *i);
-        results.into_iter().map(|(_, r)| r).collect()
-    };
+    let pieces = scan::run_parts(scan::parts(bucket, threads), threads, |_, it| {
+        hash_entries(name, it)
+    });
     let mut total = Piece::new();
     for piece in pieces {
         let piece = piece?;
