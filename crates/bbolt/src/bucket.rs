@@ -8,7 +8,7 @@
 use crate::bytes::Bytes;
 use crate::db::{Db, expect_flags};
 use crate::error::{Error, Result, escape_bytes};
-use crate::page::{Page, PageKind};
+use crate::page::{LeafElem, Page, PageKind};
 use crate::raw::{self, page_flags};
 
 /// No real B+tree is this deep: with two keys per page minimum a tree over 2^64 pages has
@@ -38,13 +38,25 @@ pub struct Entry<'a> {
     pub key: &'a [u8],
     /// The value; for a sub-bucket entry, the bucket header (and inline page).
     pub value: &'a [u8],
+    /// The key immediately followed by the value, as stored (one slice, for hashing).
+    pub key_value: &'a [u8],
     /// Leaf element flags.
     pub flags: u32,
     /// The leaf page the entry sits on (`None` inside an inline bucket).
     pub page: Option<u64>,
 }
 
-impl Entry<'_> {
+impl<'a> Entry<'a> {
+    fn from_leaf(e: LeafElem<'a>, page: Option<u64>) -> Entry<'a> {
+        Entry {
+            key: e.key,
+            value: e.value,
+            key_value: e.key_value,
+            flags: e.flags,
+            page,
+        }
+    }
+
     /// True when the entry is a sub-bucket.
     pub fn is_bucket(&self) -> bool {
         self.flags & raw::BUCKET_LEAF_FLAG != 0
@@ -221,12 +233,7 @@ impl<'a> Bucket<'a> {
             }
             if page.kind() != PageKind::Branch {
                 let e = page.leaf(n - 1)?;
-                return Ok(Some(Entry {
-                    key: e.key,
-                    value: e.value,
-                    flags: e.flags,
-                    page: page.id(),
-                }));
+                return Ok(Some(Entry::from_leaf(e, page.id())));
             }
             depth += 1;
             let child = page.branch(n - 1)?.child;
@@ -411,12 +418,7 @@ impl<'a> Iter<'a> {
                 self.push(p, 0, None);
             } else {
                 let e = page.leaf(i)?;
-                return Ok(Some(Entry {
-                    key: e.key,
-                    value: e.value,
-                    flags: e.flags,
-                    page: page.id(),
-                }));
+                return Ok(Some(Entry::from_leaf(e, page.id())));
             }
         }
     }

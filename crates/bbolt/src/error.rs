@@ -65,7 +65,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The path is a directory or another non-regular file.
-    #[error("not a regular file: {0}")]
+    #[error("not a regular file")]
     NotAFile(PathBuf),
     /// The file is shorter than two minimal pages.
     #[error("file is empty: not a bbolt database (an etcd snapshot is at least 16 KiB)")]

@@ -67,6 +67,8 @@ pub struct LeafElem<'a> {
     pub key: &'a [u8],
     /// The value (a bucket header when the bucket flag is set).
     pub value: &'a [u8],
+    /// The key and the value as one slice (they are contiguous in the page).
+    pub key_value: &'a [u8],
 }
 
 /// One branch element, borrowed.
@@ -159,15 +161,24 @@ impl<'a> Page<'a> {
             .ok_or_else(|| self.oob(i, "key"))?;
         let ksize = word(raw::leaf_elem::KSIZE);
         let vsize = word(raw::leaf_elem::VSIZE);
-        let key = self
-            .span
-            .slice(key_at, ksize)
-            .ok_or_else(|| self.oob(i, "key"))?;
-        let value = self
-            .span
-            .slice(key_at + ksize, vsize)
+        let kv_len = ksize
+            .checked_add(vsize)
             .ok_or_else(|| self.oob(i, "value"))?;
-        Ok(LeafElem { flags, key, value })
+        let key_value = self.span.slice(key_at, kv_len).ok_or_else(|| {
+            let what = if self.span.slice(key_at, ksize).is_none() {
+                "key"
+            } else {
+                "value"
+            };
+            self.oob(i, what)
+        })?;
+        let (key, value) = key_value.split_at(ksize);
+        Ok(LeafElem {
+            flags,
+            key,
+            value,
+            key_value,
+        })
     }
 
     /// Branch element `i`, checked.

@@ -28,6 +28,7 @@ pub fn humanize_bytes(n: u64) -> String {
 pub struct Table {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
+    left: bool,
 }
 
 impl Table {
@@ -39,7 +40,14 @@ impl Table {
                 .map(|h| h.to_uppercase().replace('_', " "))
                 .collect(),
             rows: Vec::new(),
+            left: false,
         }
+    }
+
+    /// Left-aligns the cells (for text columns; etcd's own tables right-align).
+    pub fn left_aligned(mut self) -> Table {
+        self.left = true;
+        self
     }
 
     /// Adds a row.
@@ -88,8 +96,13 @@ impl Table {
             for (i, w) in widths.iter().enumerate() {
                 let c = r.get(i).map_or("", |c| c.as_str());
                 s.push(' ');
-                s.push_str(&" ".repeat(w - width(c)));
-                s.push_str(c);
+                if self.left {
+                    s.push_str(c);
+                    s.push_str(&" ".repeat(w - width(c)));
+                } else {
+                    s.push_str(&" ".repeat(w - width(c)));
+                    s.push_str(c);
+                }
                 s.push_str(" |");
             }
             s.push('\n');
@@ -101,9 +114,110 @@ impl Table {
     }
 }
 
+/// Go's `%q` of `string(b)` as etcdctl 3.5.1 (built with Go 1.16) prints it: `\a \b \f \n
+/// \r \t \v \\ \"`, other controls below 0x20 as `\xNN`, invalid UTF-8 bytes as `\xNN`,
+/// printable runes as themselves, other runes as `\uXXXX` / `\UXXXXXXXX` (so DEL is `\u007f`).
+pub fn go_quote(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() + 2);
+    s.push('"');
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\x07' => s.push_str("\\a"),
+                '\x08' => s.push_str("\\b"),
+                '\x0c' => s.push_str("\\f"),
+                '\n' => s.push_str("\\n"),
+                '\r' => s.push_str("\\r"),
+                '\t' => s.push_str("\\t"),
+                '\x0b' => s.push_str("\\v"),
+                '\\' => s.push_str("\\\\"),
+                '"' => s.push_str("\\\""),
+                c if (c as u32) < 0x20 => s.push_str(&format!("\\x{:02x}", c as u32)),
+                c if go_is_print(c) => s.push(c),
+                c if (c as u32) < 0x10000 => s.push_str(&format!("\\u{:04x}", c as u32)),
+                c => s.push_str(&format!("\\U{:08x}", c as u32)),
+            }
+        }
+        for byte in chunk.invalid() {
+            s.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and U+0020. Without
+/// Unicode tables we exclude what is not printable by category (controls, format characters,
+/// separators other than the space, private use, surrogates, noncharacters); unassigned code
+/// points, which Go escapes, are printed as themselves.
+pub fn go_is_print(c: char) -> bool {
+    let u = c as u32;
+    if u < 0x7f {
+        return u >= 0x20;
+    }
+    !matches!(u,
+        0x7f..=0xa0
+        | 0xad
+        | 0x600..=0x605
+        | 0x61c
+        | 0x6dd
+        | 0x70f
+        | 0x890..=0x891
+        | 0x8e2
+        | 0x1680
+        | 0x180e
+        | 0x2000..=0x200f
+        | 0x2028..=0x202f
+        | 0x205f..=0x2064
+        | 0x2066..=0x206f
+        | 0x3000
+        | 0xd800..=0xf8ff
+        | 0xfdd0..=0xfdef
+        | 0xfeff
+        | 0xfff9..=0xfffb
+        | 0x110bd
+        | 0x110cd
+        | 0x13430..=0x1343f
+        | 0x1bca0..=0x1bca3
+        | 0x1d173..=0x1d17a
+        | 0xe0001
+        | 0xe0020..=0xe007f
+        | 0xf0000..=0x10ffff
+    ) && (u & 0xfffe) != 0xfffe
+}
+
+/// Standard base64 with padding, as Go's encoding/json prints `[]byte`.
+pub fn b64(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// A key for a human: as is when it is printable UTF-8, else Go-quoted.
+pub fn readable(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) if !s.is_empty() && s.chars().all(go_is_print) => s.to_string(),
+        _ => go_quote(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::humanize_bytes;
+    use super::{go_quote, humanize_bytes};
+
+    #[test]
+    fn quote_like_etcdctl_351() {
+        // What etcdctl 3.5.1 printed for these values with -w fields.
+        assert_eq!(
+            go_quote(b"\x01\x7f\xc3\xa9\xff\t\n"),
+            r#""\x01\u007fé\xff\t\n""#
+        );
+        assert_eq!(
+            go_quote("\u{a0}\u{200b}\u{fffd}\u{1f600}".as_bytes()),
+            "\"\\u00a0\\u200b\u{fffd}\u{1f600}\""
+        );
+        assert_eq!(go_quote(b"x\"y\\"), r#""x\"y\\""#);
+        assert_eq!(go_quote(b""), r#""""#);
+    }
 
     #[test]
     fn humanize_like_go() {

@@ -1,1 +1,37 @@
-//! placeholder
+//! Kubernetes values in etcd, decoded without a schema.
+//!
+//! The API server stores each object under a key that names it (`/registry/pods/ns/name`)
+//! and a value that is a protobuf envelope, a JSON document, or ciphertext from an
+//! encryption-at-rest provider. This crate turns those bytes into something an operator can
+//! read and count, offline and without Kubernetes' generated code. It only ever sees byte
+//! slices the caller hands it: it knows nothing of bbolt or etcd's MVCC, never prints, and
+//! never panics on any input.
+//!
+//! - [`classify()`]: what a value is (envelope, JSON, encrypted, text, opaque), cheaply.
+//! - [`decode()`]: a value as an [`Object`]: typeMeta, [`ObjectMeta`] (with its schema), and
+//!   the rest of the object schema-less ([`schemaless`]); Secrets redacted ([`secret`]).
+//! - [`parse_key`]: what a key names (resource, namespace, name).
+//! - [`Stats`] and [`Audit`]: the aggregators behind `etcdsnap stats` and `etcdsnap audit`.
+
+pub mod audit;
+pub mod classify;
+pub mod error;
+pub mod key;
+pub mod meta;
+pub mod object;
+pub mod schemaless;
+pub mod secret;
+pub mod stats;
+pub mod time;
+pub mod wire;
+
+pub use audit::{Audit, AuditItem, AuditReport, EncryptedCount};
+pub use classify::{Encryption, TypeMeta, ValueKind, classify};
+pub use error::DecodeError;
+pub use key::{KeyBytes, KeyInfo, ObjectKey, group_prefix, parse_key, parse_key_with_prefix};
+pub use meta::{ManagedFields, ManagedFieldsEntry, ObjectMeta, OwnerReference};
+pub use object::{DecodeOptions, Encoding, Object, decode};
+pub use schemaless::decode_protobuf;
+pub use secret::redact_secret;
+pub use stats::{GroupBy, GroupCounts, GroupStats, RankedKey, Stats, StatsReport};
+pub use time::Time;

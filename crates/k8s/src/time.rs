@@ -28,12 +28,15 @@ impl Time {
         if bytes.is_empty() {
             return Ok(None);
         }
-        let mut t = Self { seconds: 0, nanos: 0 };
+        let mut t = Self {
+            seconds: 0,
+            nanos: 0,
+        };
         for field in Fields::new(bytes) {
             let field = field?;
             match (field.number, field.value) {
                 (1, WireValue::Varint(v)) => t.seconds = v as i64, // int64: two's complement
-                (2, WireValue::Varint(v)) => t.nanos = v as i32,   // int32: sign-extended on the wire
+                (2, WireValue::Varint(v)) => t.nanos = v as i32, // int32: sign-extended on the wire
                 _ => {}
             }
         }
@@ -93,13 +96,21 @@ impl Time {
         let mut nanos: i64 = 0;
         if b.get(pos) == Some(&b'.') {
             pos += 1;
-            let digits = b.get(pos..)?.iter().take_while(|c| c.is_ascii_digit()).count();
+            let digits = b
+                .get(pos..)?
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             if digits == 0 {
                 return None;
             }
             // Nanosecond precision: further digits are read but ignored.
             for i in 0..9 {
-                let digit = if i < digits { num(pos + i..pos + i + 1)? } else { 0 };
+                let digit = if i < digits {
+                    num(pos + i..pos + i + 1)?
+                } else {
+                    0
+                };
                 nanos = nanos * 10 + digit;
             }
             pos += digits;
@@ -116,12 +127,13 @@ impl Time {
             }
             _ => return None,
         };
-        let seconds = days_from_civil(year, month, day) * 86_400
-            + hour * 3600
-            + minute * 60
-            + second
-            - offset;
-        Some(Self { seconds, nanos: nanos as i32 })
+        let seconds =
+            days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+                - offset;
+        Some(Self {
+            seconds,
+            nanos: nanos as i32,
+        })
     }
 }
 
@@ -191,32 +203,74 @@ mod tests {
     #[test]
     fn renders_like_kubernetes() {
         assert_eq!(t(0).to_rfc3339().unwrap(), "1970-01-01T00:00:00Z");
-        assert_eq!(t(1_735_689_611).to_rfc3339().unwrap(), "2025-01-01T00:00:11Z");
-        assert_eq!(t(1_704_164_645).to_rfc3339().unwrap(), "2024-01-02T03:04:05Z");
+        assert_eq!(
+            t(1_735_689_611).to_rfc3339().unwrap(),
+            "2025-01-01T00:00:11Z"
+        );
+        assert_eq!(
+            t(1_704_164_645).to_rfc3339().unwrap(),
+            "2024-01-02T03:04:05Z"
+        );
         assert_eq!(t(951_782_400).to_rfc3339().unwrap(), "2000-02-29T00:00:00Z");
         assert_eq!(t(MIN_SECONDS).to_rfc3339().unwrap(), "0001-01-01T00:00:00Z");
         assert_eq!(t(MAX_SECONDS).to_rfc3339().unwrap(), "9999-12-31T23:59:59Z");
         assert_eq!(t(-1).to_rfc3339().unwrap(), "1969-12-31T23:59:59Z");
         assert_eq!(t(MAX_SECONDS + 1).to_rfc3339(), None);
         assert_eq!(t(i64::MIN).to_rfc3339(), None);
-        let frac = Time { seconds: 0, nanos: 120_000_000 };
+        let frac = Time {
+            seconds: 0,
+            nanos: 120_000_000,
+        };
         assert_eq!(frac.to_rfc3339().unwrap(), "1970-01-01T00:00:00.12Z");
-        assert_eq!(Time { seconds: 0, nanos: -1 }.to_rfc3339(), None);
-        assert_eq!(serde_json::to_string(&t(i64::MAX)).unwrap(), r#"{"seconds":9223372036854775807,"nanos":0}"#);
+        assert_eq!(
+            Time {
+                seconds: 0,
+                nanos: -1
+            }
+            .to_rfc3339(),
+            None
+        );
+        assert_eq!(
+            serde_json::to_string(&t(i64::MAX)).unwrap(),
+            r#"{"seconds":9223372036854775807,"nanos":0}"#
+        );
     }
 
     #[test]
     fn parses_and_round_trips() {
-        for s in [0, 1_735_689_611, -1, MIN_SECONDS, MAX_SECONDS, 951_782_400, 4_107_542_399] {
+        for s in [
+            0,
+            1_735_689_611,
+            -1,
+            MIN_SECONDS,
+            MAX_SECONDS,
+            951_782_400,
+            4_107_542_399,
+        ] {
             let text = t(s).to_rfc3339().unwrap();
             assert_eq!(Time::parse_rfc3339(&text), Some(t(s)), "{text}");
         }
-        assert_eq!(Time::parse_rfc3339("2025-01-01T01:00:11+01:00"), Some(t(1_735_689_611)));
+        assert_eq!(
+            Time::parse_rfc3339("2025-01-01T01:00:11+01:00"),
+            Some(t(1_735_689_611))
+        );
         assert_eq!(
             Time::parse_rfc3339("1970-01-01T00:00:00.5Z"),
-            Some(Time { seconds: 0, nanos: 500_000_000 })
+            Some(Time {
+                seconds: 0,
+                nanos: 500_000_000
+            })
         );
-        for bad in ["", "2025-13-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-01-01", "2025-01-01T00:00:00", "2025-01-01T00:00:00.Z", "2025-01-01T00:00:00+1:00", "２０２５-01-01T00:00:00Z"] {
+        for bad in [
+            "",
+            "2025-13-01T00:00:00Z",
+            "2025-02-30T00:00:00Z",
+            "2025-01-01",
+            "2025-01-01T00:00:00",
+            "2025-01-01T00:00:00.Z",
+            "2025-01-01T00:00:00+1:00",
+            "２０２５-01-01T00:00:00Z",
+        ] {
             assert_eq!(Time::parse_rfc3339(bad), None, "{bad}");
         }
     }
@@ -224,9 +278,14 @@ mod tests {
     #[test]
     fn decodes_messages() {
         assert_eq!(Time::decode(&[]), Ok(None));
-        assert_eq!(Time::decode(&[0x08, 0x8b, 0xd5, 0xd4, 0xbb, 0x06]), Ok(Some(t(1_735_689_611))));
+        assert_eq!(
+            Time::decode(&[0x08, 0x8b, 0x8b, 0xd2, 0xbb, 0x06]),
+            Ok(Some(t(1_735_689_611)))
+        );
         // seconds = -1 as a 10-byte varint, nanos = 0 written explicitly (as Go writes it)
-        let neg = [0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x10, 0x00];
+        let neg = [
+            0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x10, 0x00,
+        ];
         assert_eq!(Time::decode(&neg), Ok(Some(t(-1))));
         assert!(Time::decode(&[0x08]).is_err());
     }

@@ -106,7 +106,11 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Starts reading `buf` as a protobuf message.
     pub fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0, failed: false }
+        Self {
+            buf,
+            pos: 0,
+            failed: false,
+        }
     }
 
     fn next_field(&mut self) -> Result<Field<'a>, WireError> {
@@ -126,7 +130,7 @@ impl<'a> Fields<'a> {
                 WireValue::Varint(v)
             }
             1 => {
-                let bytes = self.take(pos, 8).ok_or(err(WireErrorKind::Truncated))?;
+                let bytes = self.slice(pos, 8).ok_or(err(WireErrorKind::Truncated))?;
                 pos += 8;
                 let mut a = [0u8; 8];
                 a.copy_from_slice(bytes);
@@ -136,12 +140,12 @@ impl<'a> Fields<'a> {
                 let (len, n) = read_varint(self.buf, pos).map_err(err)?;
                 pos += n;
                 let len = usize::try_from(len).map_err(|_| err(WireErrorKind::Truncated))?;
-                let bytes = self.take(pos, len).ok_or(err(WireErrorKind::Truncated))?;
+                let bytes = self.slice(pos, len).ok_or(err(WireErrorKind::Truncated))?;
                 pos += len;
                 WireValue::Bytes(bytes)
             }
             5 => {
-                let bytes = self.take(pos, 4).ok_or(err(WireErrorKind::Truncated))?;
+                let bytes = self.slice(pos, 4).ok_or(err(WireErrorKind::Truncated))?;
                 pos += 4;
                 let mut a = [0u8; 4];
                 a.copy_from_slice(bytes);
@@ -158,7 +162,7 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn take(&self, pos: usize, len: usize) -> Option<&'a [u8]> {
+    fn slice(&self, pos: usize, len: usize) -> Option<&'a [u8]> {
         self.buf.get(pos..pos.checked_add(len)?)
     }
 }
@@ -194,7 +198,10 @@ mod tests {
         assert_eq!(read_varint(&max, 0), Ok((u64::MAX, 10)));
         let over = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
         assert_eq!(read_varint(&over, 0), Err(WireErrorKind::VarintOverflow));
-        assert_eq!(read_varint(&[0xff; 11], 0), Err(WireErrorKind::VarintOverflow));
+        assert_eq!(
+            read_varint(&[0xff; 11], 0),
+            Err(WireErrorKind::VarintOverflow)
+        );
         for v in [0, 1, 127, 128, 16383, 16384, u64::MAX] {
             let mut buf = Vec::new();
             let mut x = v;
@@ -215,7 +222,8 @@ mod tests {
     fn fields_and_errors() {
         // field 1 varint 150, field 2 "hi", field 3 fixed32, field 4 fixed64
         let msg = [
-            0x08, 0x96, 0x01, 0x12, 0x02, b'h', b'i', 0x1d, 1, 0, 0, 0, 0x21, 2, 0, 0, 0, 0, 0, 0, 0,
+            0x08, 0x96, 0x01, 0x12, 0x02, b'h', b'i', 0x1d, 1, 0, 0, 0, 0x21, 2, 0, 0, 0, 0, 0, 0,
+            0,
         ];
         let fields: Vec<_> = Fields::new(&msg).map(|f| f.unwrap().value).collect();
         assert_eq!(
@@ -230,8 +238,13 @@ mod tests {
         let bad = |b: &[u8]| Fields::new(b).find_map(Result::err).map(|e| e.kind);
         assert_eq!(bad(&[0x12, 0x05, b'a']), Some(WireErrorKind::Truncated));
         assert_eq!(bad(&[0x0b]), Some(WireErrorKind::UnsupportedWireType(3)));
-        assert_eq!(bad(&[0x00, 0x00]), Some(WireErrorKind::InvalidFieldNumber(0)));
-        let huge_len = [0x12, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(
+            bad(&[0x00, 0x00]),
+            Some(WireErrorKind::InvalidFieldNumber(0))
+        );
+        let huge_len = [
+            0x12, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+        ];
         assert_eq!(bad(&huge_len), Some(WireErrorKind::Truncated));
         // An error ends the iteration.
         assert_eq!(Fields::new(&[0x0b, 0x08, 0x01]).count(), 1);

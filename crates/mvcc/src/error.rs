@@ -2,6 +2,8 @@
 
 use etcdsnap_bbolt as bbolt;
 
+use crate::revision::Revision;
+
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -11,6 +13,11 @@ pub enum Error {
     /// The bbolt layer failed.
     #[error(transparent)]
     Bolt(#[from] bbolt::Error),
+    /// A directory that is not an etcd data directory.
+    #[error(
+        "is a directory but not an etcd data directory (no member/snap/db inside): name a snapshot file or a member's --data-dir"
+    )]
+    NotADataDir,
     /// A bucket etcd always writes is missing.
     #[error("bucket {0:?} is missing: this is not an etcd v3 database")]
     MissingBucket(&'static str),
@@ -36,6 +43,27 @@ pub enum Error {
         /// The decoder's reason.
         reason: String,
     },
+    /// A record of the `key` bucket is not an `mvccpb.KeyValue`.
+    #[error("bucket \"key\", page {page}: revision {rev}: cannot decode mvccpb.KeyValue: {reason}")]
+    BadKeyValue {
+        /// The revision of the entry.
+        rev: Revision,
+        /// The leaf page (0 inside an inline bucket).
+        page: u64,
+        /// The decoder's reason.
+        reason: String,
+    },
+    /// A count or number from the file does not fit what this reader supports.
+    #[error("{what}: too large for this reader ({value})")]
+    TooLarge {
+        /// What overflowed.
+        what: &'static str,
+        /// The value found.
+        value: u64,
+    },
+    /// A range request named no key (etcd refuses it the same way).
+    #[error("etcdserver: key is not provided")]
+    EmptyKey,
     /// Keys of a bucket are not in strictly increasing order.
     #[error(
         "bucket {bucket}, page {page}: key {key} is not greater than the key before it (the B+tree is out of order)"

@@ -8,15 +8,30 @@
 //!
 //! Modules: [`revision`] (the 17/18-byte revision keys), [`proto`] (etcd's protobuf messages,
 //! declared by hand), [`snapshot`] (the open file and etcd's meta bucket), [`status`]
-//! (`etcdutl snapshot status`), [`verify`] (the integrity checks of `etcdsnap verify`).
+//! (`etcdutl snapshot status`), [`range`] (etcd's key ranges), [`keyspace`] (the live keys at
+//! a revision and the Range RPC), [`index`] (every revision of every key), [`hashkv`]
+//! (`endpoint hashkv`), [`info`] (what the file says about the cluster), [`verify`] (the integrity
+//! checks of `etcdsnap verify`).
 
+pub mod crc;
+pub mod diff;
 pub mod error;
+pub mod hashkv;
+pub mod index;
+pub mod info;
+pub mod keyspace;
 pub mod proto;
+pub mod range;
 pub mod revision;
+mod scan;
 pub mod snapshot;
 pub mod status;
 pub mod verify;
 
 pub use error::{Error, Result};
+pub use index::{KeyHistory, Rev, RevIndex};
+pub use keyspace::{KeyRev, Keyspace, RangeRequest, RangeResponse};
+pub use range::KeyRange;
 pub use revision::Revision;
+pub use scan::{KeyHasher, KeyMap};
 pub use snapshot::Snapshot;

@@ -66,6 +66,9 @@ impl Snapshot {
     /// Like [`Snapshot::open`] with bbolt options.
     pub fn open_with(path: &Path, opts: OpenOptions) -> Result<Snapshot> {
         let (file, from_data_dir) = resolve_path(path);
+        if file.is_dir() {
+            return Err(Error::NotADataDir);
+        }
         let db = Db::open_with(&file, opts)?;
         Ok(Snapshot {
             db,

@@ -8,8 +8,10 @@
 
 use etcdsnap_bbolt::{Bucket, Entry, Iter, error::escape_bytes};
 
+use crate::crc::Crc32c;
 use crate::error::{Error, Result};
 use crate::revision::main_of;
+use crate::scan;
 use crate::snapshot::{Snapshot, buckets};
 
 /// What `snapshot status` reports.
@@ -27,50 +29,47 @@ pub struct Status {
     pub total_size: u64,
 }
 
-/// A CRC over a run of bytes, with what is needed to combine it and to check order at the
+/// A CRC over a run of entries, with what is needed to combine it and to check order at the
 /// seams between runs.
 struct Piece<'a> {
-    crc: u32,
-    len: usize,
+    crc: Crc32c,
     entries: u64,
     first_key: Option<(&'a [u8], u64)>,
     last_key: Option<&'a [u8]>,
 }
 
+impl Piece<'_> {
+    fn new() -> Self {
+        Piece {
+            crc: Crc32c::new(),
+            entries: 0,
+            first_key: None,
+            last_key: None,
+        }
+    }
+}
+
 fn hash_entries<'a>(bucket: &[u8], it: Iter<'a>) -> Result<Piece<'a>> {
-    let mut p = Piece {
-        crc: 0,
-        len: 0,
-        entries: 0,
-        first_key: None,
-        last_key: None,
-    };
+    let mut p = Piece::new();
     for e in it {
-        let Entry {
-            key,
-            value,
-            page,
-            flags,
-        } = e?;
-        if let Some(prev) = p.last_key {
-            if key <= prev {
+        let e: Entry<'a> = e?;
+        let page = e.page.unwrap_or(0);
+        match p.last_key {
+            Some(prev) if e.key <= prev => {
                 return Err(Error::KeyOrder {
                     bucket: escape_bytes(bucket),
-                    key: escape_bytes(key),
-                    page: page.unwrap_or(0),
+                    key: escape_bytes(e.key),
+                    page,
                 });
             }
-        } else {
-            p.first_key = Some((key, page.unwrap_or(0)));
+            Some(_) => {}
+            None => p.first_key = Some((e.key, page)),
         }
-        p.last_key = Some(key);
-        p.crc = crc32c::crc32c_append(p.crc, key);
-        p.len += key.len();
-        // A sub-bucket entry contributes its key only (Go hands etcd a nil value).
-        if flags & etcdsnap_bbolt::raw::BUCKET_LEAF_FLAG == 0 {
-            p.crc = crc32c::crc32c_append(p.crc, value);
-            p.len += value.len();
-        }
+        p.last_key = Some(e.key);
+        // Key then value, which the page stores side by side: one update. A sub-bucket entry
+        // contributes its key only (Go hands etcd a nil value for it).
+        p.crc
+            .update(if e.is_bucket() { e.key } else { e.key_value });
         p.entries += 1;
     }
     Ok(p)
@@ -78,40 +77,10 @@ fn hash_entries<'a>(bucket: &[u8], it: Iter<'a>) -> Result<Piece<'a>> {
 
 /// Hashes one bucket's entries on up to `threads` threads.
 fn hash_bucket<'a>(name: &[u8], bucket: &Bucket<'a>, threads: usize) -> Result<Piece<'a>> {
-    let parts = bucket.split(if threads > 1 { threads * 4 } else { 1 });
-    let pieces: Vec<Result<Piece<'a>>> = if parts.len() == 1 || threads <= 1 {
-        parts.into_iter().map(|it| hash_entries(name, it)).collect()
-    } else {
-        let queue = std::sync::Mutex::new(parts.into_iter().enumerate().collect::<Vec<_>>());
-        let mut results: Vec<(usize, Result<Piece<'a>>)> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let job = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
-                            let Some((i, it)) = job else { break };
-                            done.push((i, hash_entries(name, it)));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        results.sort_by_key(|(i, _)| *i);
-        results.into_iter().map(|(_, r)| r).collect()
-    };
-    let mut total = Piece {
-        crc: 0,
-        len: 0,
-        entries: 0,
-        first_key: None,
-        last_key: None,
-    };
+    let pieces = scan::run_parts(scan::parts(bucket, threads), threads, |_, it| {
+        hash_entries(name, it)
+    });
+    let mut total = Piece::new();
     for piece in pieces {
         let piece = piece?;
         if let (Some(prev), Some((first, page))) = (total.last_key, piece.first_key)
@@ -123,15 +92,10 @@ fn hash_bucket<'a>(name: &[u8], bucket: &Bucket<'a>, threads: usize) -> Result<P
                 page,
             });
         }
-        total.crc = crc32c::crc32c_combine(total.crc, piece.crc, piece.len);
-        total.len += piece.len;
+        total.crc.append(&piece.crc);
         total.entries += piece.entries;
-        if total.first_key.is_none() {
-            total.first_key = piece.first_key;
-        }
-        if piece.last_key.is_some() {
-            total.last_key = piece.last_key;
-        }
+        total.first_key = total.first_key.or(piece.first_key);
+        total.last_key = piece.last_key.or(total.last_key);
     }
     Ok(total)
 }
@@ -139,13 +103,13 @@ fn hash_bucket<'a>(name: &[u8], bucket: &Bucket<'a>, threads: usize) -> Result<P
 /// Computes the status of `snap`, hashing on up to `threads` threads.
 pub fn status(snap: &Snapshot, threads: usize) -> Result<Status> {
     let db = snap.db();
-    let mut crc = 0u32;
+    let mut crc = Crc32c::new();
     let mut total_key = 0u64;
     let mut revision = 0i64;
     for (name, bucket) in db.buckets()? {
-        crc = crc32c::crc32c_append(crc, name);
+        crc.update(name);
         let piece = hash_bucket(name, &bucket, threads)?;
-        crc = crc32c::crc32c_combine(crc, piece.crc, piece.len);
+        crc.append(&piece.crc);
         total_key += piece.entries;
         if name == buckets::KEY
             && let Some(last) = piece.last_key
@@ -154,7 +118,7 @@ pub fn status(snap: &Snapshot, threads: usize) -> Result<Status> {
         }
     }
     Ok(Status {
-        hash: crc,
+        hash: crc.value(),
         revision,
         total_key,
         total_size: db.size(),

@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
 use etcdsnap_bbolt::{Db, OpenOptions};
 use etcdsnap_mvcc::proto::{KeyValueRef, read_varint, skip_field};
 use etcdsnap_mvcc::revision::RevKey;
@@ -38,13 +41,14 @@ fn messages(r: &Report, name: &str) -> String {
 
 #[test]
 fn real_snapshots_verify() {
-    let mut files = vec![data("h4-empty.db"), data("h5-k8s.db")];
-    if let Ok(rd) = std::fs::read_dir("/work/shared/corpus") {
-        files.extend(
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "db")),
-        );
-    }
+    // Every snapshot real etcd wrote for the fixtures (corpus and own), and the two copies
+    // kept beside the bbolt tests.
+    let mut files: Vec<PathBuf> = fixtures::all_dbs()
+        .iter()
+        .map(|n| fixtures::db(n))
+        .collect();
+    files.extend([data("h4-empty.db"), data("h5-k8s.db")]);
+    assert!(files.len() > 7);
     for f in files {
         let bytes = std::fs::read(&f).unwrap();
         let r = verify(&bytes);

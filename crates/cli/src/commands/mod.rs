@@ -1,12 +1,19 @@
 //! One module per command; each takes its configuration and writers, returns an outcome.
 
+mod diff;
+pub mod get;
+mod hashkv;
+mod history;
+mod info;
 mod status;
 mod verify;
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::Path;
 
-use etcdsnap_mvcc::Snapshot;
+use etcdsnap_mvcc::keyspace::RangeRequest;
+use etcdsnap_mvcc::{KeyRange, Snapshot};
 
 use crate::args::{Cli, Command};
 use crate::fail::{CmdResult, Failure};
@@ -14,6 +21,29 @@ use crate::fail::{CmdResult, Failure};
 /// Runs the command the user asked for.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
     match cli.command {
+        Command::Diff(d) => {
+            let range = match (&d.prefix, &d.key) {
+                (Some(p), _) => KeyRange::prefix(&arg_bytes(p)),
+                (None, Some(k)) => match &d.range_end {
+                    Some(end) => KeyRange::between(&arg_bytes(k), &arg_bytes(end)),
+                    None => KeyRange::single(&arg_bytes(k)),
+                },
+                (None, None) => KeyRange::all(),
+            };
+            let cfg = diff::DiffConfig {
+                a: d.a,
+                b: d.b,
+                rev_a: d.rev_a,
+                rev_b: d.rev_b,
+                range,
+                values: d.values,
+                show_secrets: d.show_secrets,
+                summary_only: d.summary,
+                format: d.write_out,
+                threads: d.threads.unwrap_or_else(default_threads),
+            };
+            diff::run(&cfg, out, err)
+        }
         Command::Status {
             file,
             write_out,
@@ -40,6 +70,102 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             out,
             err,
         ),
+        Command::Get {
+            file,
+            key,
+            range_end,
+            prefix,
+            from_key,
+            rev,
+            keys_only,
+            count_only,
+            limit,
+            print_value_only,
+            sort_by,
+            order,
+            write_out,
+            threads,
+        } => {
+            let range = get::key_range(
+                &arg_bytes(&key),
+                range_end.as_deref().map(arg_bytes).as_deref(),
+                prefix,
+                from_key,
+            );
+            let (sort_target, sort_order) = get::sort(sort_by, order);
+            let cfg = get::GetConfig {
+                request: RangeRequest {
+                    range,
+                    revision: rev,
+                    limit,
+                    keys_only,
+                    count_only,
+                    sort_target,
+                    sort_order,
+                },
+                format: write_out,
+                print_value_only,
+                threads: threads.unwrap_or_else(default_threads),
+            };
+            let snap = open(&file, err)?;
+            get::run(&snap, &cfg, out)
+        }
+        Command::History {
+            file,
+            key,
+            prefix,
+            write_out,
+        } => {
+            let key = arg_bytes(&key);
+            let range = if prefix {
+                KeyRange::prefix(&key)
+            } else {
+                KeyRange::single(&key)
+            };
+            let snap = open(&file, err)?;
+            history::run(&snap, &range, write_out, out)
+        }
+        Command::Hashkv {
+            file,
+            rev,
+            write_out,
+            threads,
+        } => {
+            let snap = open(&file, err)?;
+            hashkv::run(
+                &snap,
+                rev,
+                write_out,
+                threads.unwrap_or_else(default_threads),
+                out,
+            )
+        }
+        Command::Info {
+            file,
+            write_out,
+            threads,
+        } => {
+            let snap = open(&file, err)?;
+            info::run(
+                &snap,
+                write_out,
+                threads.unwrap_or_else(default_threads),
+                out,
+            )
+        }
+    }
+}
+
+/// The bytes of a command-line argument (keys may be any bytes on Unix).
+pub fn arg_bytes(s: &OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        s.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        s.to_string_lossy().into_owned().into_bytes()
     }
 }
 
@@ -50,7 +176,6 @@ pub fn default_threads() -> usize {
 
 /// Opens a snapshot (or a data directory's db), saying on stderr which file a directory led to.
 pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
-    not_a_bare_directory(path)?;
     let snap = Snapshot::open(path).map_err(|e| Failure::at(path, e))?;
     if snap.from_data_dir() {
         let _ = writeln!(err, "etcdsnap: reading {}", snap.path().display());
@@ -58,14 +183,12 @@ pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
     Ok(snap)
 }
 
-/// A directory is accepted only when it is an etcd data directory.
+/// A directory is accepted only when it is an etcd data directory (for commands that do not
+/// go through [`open`]).
 pub fn not_a_bare_directory(path: &Path) -> Result<(), Failure> {
     let (file, _) = etcdsnap_mvcc::snapshot::resolve_path(path);
     if file.is_dir() {
-        return Err(Failure::at(
-            path,
-            "is a directory without member/snap/db: give a snapshot file or an etcd data directory",
-        ));
+        return Err(Failure::at(path, etcdsnap_mvcc::Error::NotADataDir));
     }
     Ok(())
 }

@@ -1,0 +1,10 @@
+//! Integration tests of etcdsnap-k8s, one binary (modules below).
+//!
+//! Test data lives in `tests/data/` (copied from the conformance corpus; see its README).
+
+mod aggregate;
+mod corpus;
+mod handbuilt;
+mod keys;
+mod pb;
+mod robustness;

@@ -1,0 +1,238 @@
+//! The difference between two keyspaces: a streaming merge in key order.
+//!
+//! Both sides arrive as iterators of live key-values sorted by key (the keyspace of a snapshot
+//! at some revision), so memory stays bounded by the two indexes, never by the number of
+//! changes: each change is handed to the caller as soon as it is known. Values are compared by
+//! length, then by an xxh3 fingerprint, and byte for byte only when the fingerprints agree.
+
+use std::cmp::Ordering;
+
+use crate::proto::KeyValueRef;
+
+/// What happened to a key between A and B.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// Only in B.
+    Added,
+    /// Only in A.
+    Deleted,
+    /// In both, with a different revision, version, lease or value.
+    Modified,
+}
+
+/// One difference.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a, 'b> {
+    /// Added, deleted or modified.
+    pub kind: ChangeKind,
+    /// For a modified key: did the value bytes change (false: only revisions moved).
+    pub value_changed: bool,
+    /// The key in A (`None` when added).
+    pub a: Option<KeyValueRef<'a>>,
+    /// The key in B (`None` when deleted).
+    pub b: Option<KeyValueRef<'b>>,
+}
+
+/// Counts per change kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DiffSummary {
+    /// Keys only in B.
+    pub added: u64,
+    /// Keys only in A.
+    pub deleted: u64,
+    /// Keys in both that differ.
+    pub modified: u64,
+    /// Keys in both, identical.
+    pub unchanged: u64,
+}
+
+impl DiffSummary {
+    /// True when A and B hold the same keyspace.
+    pub fn is_empty(&self) -> bool {
+        self.added == 0 && self.deleted == 0 && self.modified == 0
+    }
+
+    /// Counts `kind`.
+    pub fn count(&mut self, kind: ChangeKind) {
+        match kind {
+            ChangeKind::Added => self.added += 1,
+            ChangeKind::Deleted => self.deleted += 1,
+            ChangeKind::Modified => self.modified += 1,
+        }
+    }
+}
+
+/// True when two values hold different bytes: length first, then xxh3, then the bytes.
+pub fn values_differ(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return true;
+    }
+    if std::ptr::eq(a, b) {
+        return false;
+    }
+    if xxhash_rust::xxh3::xxh3_64(a) != xxhash_rust::xxh3::xxh3_64(b) {
+        return true;
+    }
+    a != b
+}
+
+/// Compares two keyspaces, each sorted by key, calling `on_change` for each difference in key
+/// order. Stops at the first error of either side or of `on_change`.
+pub fn diff<'a, 'b, E>(
+    a: impl IntoIterator<Item = Result<KeyValueRef<'a>, E>>,
+    b: impl IntoIterator<Item = Result<KeyValueRef<'b>, E>>,
+    mut on_change: impl FnMut(&Change<'a, 'b>) -> Result<(), E>,
+) -> Result<DiffSummary, E> {
+    let mut a = a.into_iter();
+    let mut b = b.into_iter();
+    let mut summary = DiffSummary::default();
+    let mut next_a = a.next().transpose()?;
+    let mut next_b = b.next().transpose()?;
+    loop {
+        let change = match (next_a, next_b) {
+            (None, None) => return Ok(summary),
+            (Some(x), None) => {
+                next_a = a.next().transpose()?;
+                deleted(x)
+            }
+            (None, Some(y)) => {
+                next_b = b.next().transpose()?;
+                added(y)
+            }
+            (Some(x), Some(y)) => match x.key.cmp(y.key) {
+                Ordering::Less => {
+                    next_a = a.next().transpose()?;
+                    deleted(x)
+                }
+                Ordering::Greater => {
+                    next_b = b.next().transpose()?;
+                    added(y)
+                }
+                Ordering::Equal => {
+                    next_a = a.next().transpose()?;
+                    next_b = b.next().transpose()?;
+                    let value_changed = values_differ(x.value, y.value);
+                    let same_meta = (x.create_revision, x.mod_revision, x.version, x.lease)
+                        == (y.create_revision, y.mod_revision, y.version, y.lease);
+                    if same_meta && !value_changed {
+                        summary.unchanged += 1;
+                        continue;
+                    }
+                    Change {
+                        kind: ChangeKind::Modified,
+                        value_changed,
+                        a: Some(x),
+                        b: Some(y),
+                    }
+                }
+            },
+        };
+        summary.count(change.kind);
+        on_change(&change)?;
+    }
+}
+
+fn deleted<'a, 'b>(x: KeyValueRef<'a>) -> Change<'a, 'b> {
+    Change {
+        kind: ChangeKind::Deleted,
+        value_changed: false,
+        a: Some(x),
+        b: None,
+    }
+}
+
+fn added<'a, 'b>(y: KeyValueRef<'b>) -> Change<'a, 'b> {
+    Change {
+        kind: ChangeKind::Added,
+        value_changed: false,
+        a: None,
+        b: Some(y),
+    }
+}
+
+impl<'a, 'b> Change<'a, 'b> {
+    /// The user key, from whichever side has it.
+    pub fn key_bytes(&self) -> &[u8] {
+        match (&self.a, &self.b) {
+            (Some(a), _) => a.key,
+            (None, Some(b)) => b.key,
+            (None, None) => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(key: &'static str, m: i64, value: &'static str) -> Result<KeyValueRef<'static>, ()> {
+        Ok(KeyValueRef {
+            key: key.as_bytes(),
+            create_revision: 1,
+            mod_revision: m,
+            version: 1,
+            value: value.as_bytes(),
+            lease: 0,
+        })
+    }
+
+    #[test]
+    fn merge_finds_each_kind() {
+        let a = vec![
+            kv("a", 1, "x"),
+            kv("b", 2, "y"),
+            kv("c", 3, "z"),
+            kv("d", 4, "w"),
+        ];
+        let b = vec![
+            kv("b", 5, "y"),
+            kv("c", 6, "Z"),
+            kv("d", 4, "w"),
+            kv("e", 7, "v"),
+        ];
+        let mut seen = Vec::new();
+        let s = diff(a, b, |c| {
+            seen.push((
+                String::from_utf8(c.key_bytes().to_vec()).unwrap(),
+                c.kind,
+                c.value_changed,
+            ));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            s,
+            DiffSummary {
+                added: 1,
+                deleted: 1,
+                modified: 2,
+                unchanged: 1
+            }
+        );
+        assert_eq!(
+            seen,
+            vec![
+                ("a".into(), ChangeKind::Deleted, false),
+                ("b".into(), ChangeKind::Modified, false),
+                ("c".into(), ChangeKind::Modified, true),
+                ("e".into(), ChangeKind::Added, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn identical_sides_have_no_changes() {
+        let a = vec![kv("a", 1, "x"), kv("b", 2, "y")];
+        let s = diff(a.clone(), a, |_| Ok(())).unwrap();
+        assert!(s.is_empty());
+        assert_eq!(s.unchanged, 2);
+    }
+
+    #[test]
+    fn fingerprint_then_bytes() {
+        assert!(!values_differ(b"abc", b"abc"));
+        assert!(values_differ(b"abc", b"abd"));
+        assert!(values_differ(b"abc", b"abcd"));
+    }
+}

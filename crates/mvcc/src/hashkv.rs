@@ -1,0 +1,163 @@
+//! `endpoint hashkv --rev R`: the hash etcd computes over the MVCC history at R.
+//!
+//! etcd hashes, with CRC-32C, the bucket name `key` and then every `key` bucket entry with
+//! `main <= R`, except entries at or below the compaction revision that a compaction at R
+//! would remove (those not in `Keep(R)`, when `Keep(R)` is not empty) and a tombstone sitting
+//! exactly at the compaction revision (etcd 3.4.34+/3.5.16+, harmless for older files, which
+//! had already deleted it). `Keep(R)` is, per user key, the newest revision `<= R` if it is a
+//! put.
+//!
+//! Only the entries at or below the compaction need the user key (to decide `Keep`); entries
+//! above it are hashed as they come. So the pass hashes the part above the compaction directly
+//! (on several threads, CRC-32C values combine), remembers the few entries below it, and
+//! hashes those last; the two CRCs are then combined in file order. When nothing lies at or
+//! below the compaction (never compacted, or compacted away) no protobuf is decoded at all.
+
+use etcdsnap_bbolt::Entry;
+
+use crate::crc::Crc32c;
+use crate::error::{Error, Result};
+use crate::revision::{RevKey, Revision, main_of};
+use crate::scan::{self, KeyMap};
+use crate::snapshot::{Snapshot, StoreRevisions, buckets};
+
+/// What `etcdctl endpoint hashkv` reports for a member holding this store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct HashKv {
+    /// The CRC-32C.
+    pub hash: u32,
+    /// The store's compaction revision (-1 when never compacted).
+    pub compact_revision: i64,
+    /// The revision hashed (the request's, or the current one for 0).
+    pub hash_revision: i64,
+    /// The store's current revision (the response header's revision).
+    pub revision: i64,
+}
+
+/// Resolves the revision of a hashkv request as etcd 3.4/3.5 do: 0 means current; at or
+/// below the compaction is [`Error::Compacted`] (etcd 3.6 allows the compaction revision
+/// itself); past the store is [`Error::FutureRevision`].
+pub fn resolve_hash(store: &StoreRevisions, rev: i64) -> Result<i64> {
+    if rev > 0 && rev <= store.compact {
+        return Err(Error::Compacted {
+            requested: rev,
+            compacted: store.compact,
+        });
+    }
+    if rev > 0 && rev > store.current {
+        return Err(Error::FutureRevision {
+            requested: rev,
+            current: store.current,
+        });
+    }
+    Ok(if rev <= 0 { store.current } else { rev })
+}
+
+/// One part's contribution: CRC and length of what it hashed above the compaction, the
+/// entries it saw at or below it, and its first and last keys for the seam checks.
+struct Part<'a> {
+    crc: Crc32c,
+    low: Vec<Entry<'a>>,
+    first: Option<(&'a [u8], u64)>,
+    last: Option<&'a [u8]>,
+}
+
+/// Computes hashkv at `rev` (0 = current) on up to `threads` threads.
+pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
+    let bucket = snap.required(buckets::KEY)?;
+    let store = snap.revisions()?;
+    let at = resolve_hash(&store, rev)?;
+    let compact = store.compact;
+    let mut crc = Crc32c::new();
+    crc.update(buckets::KEY);
+    let result = |hash| HashKv {
+        hash,
+        compact_revision: compact,
+        hash_revision: at,
+        revision: store.current,
+    };
+
+    // Pass 1: check every key, hash what lies above the compaction, keep the rest aside.
+    let parts = scan::parts(&bucket, threads);
+    let results = scan::run_parts(parts, threads, |_, it| -> Result<Part<'_>> {
+        let mut p = Part {
+            crc: Crc32c::new(),
+            low: Vec::new(),
+            first: None,
+            last: None,
+        };
+        for e in it {
+            let e = e?;
+            let page = e.page.unwrap_or(0);
+            if let Some(prev) = p.last {
+                if e.key <= prev {
+                    return Err(Error::KeyOrder {
+                        bucket: "\"key\"".into(),
+                        key: etcdsnap_bbolt::error::escape_bytes(e.key),
+                        page,
+                    });
+                }
+            } else {
+                p.first = Some((e.key, page));
+            }
+            p.last = Some(e.key);
+            let main = main_of(e.key)
+                .map(|m| m as i64)
+                .ok_or_else(|| Error::BadRevisionKey {
+                    key: etcdsnap_bbolt::error::escape_bytes(e.key),
+                    page,
+                })?;
+            if main > at {
+                break;
+            }
+            if main <= compact {
+                p.low.push(e);
+            } else {
+                // Key then value, side by side in the page: one update.
+                p.crc.update(e.key_value);
+            }
+        }
+        Ok(p)
+    });
+    let mut high = Crc32c::new();
+    let mut low: Vec<Entry<'_>> = Vec::new();
+    let mut prev_last: Option<&[u8]> = None;
+    for r in results {
+        let p = r?;
+        scan::check_seam(prev_last, p.first)?;
+        if p.last.is_some() {
+            prev_last = p.last;
+        }
+        high.append(&p.crc);
+        low.extend(p.low);
+    }
+
+    if !low.is_empty() {
+        // Keep(R) needs the newest revision <= R of every key: decode all entries <= R.
+        let mut newest: KeyMap<'_, (Revision, bool)> = KeyMap::default();
+        scan::walk(bucket.iter(), |e| {
+            if e.rev.rev.main > at {
+                return Ok(false);
+            }
+            newest.insert(e.kv.key, (e.rev.rev, e.rev.tombstone));
+            Ok(true)
+        })?;
+        let keep_nonempty = newest.values().any(|&(_, tomb)| !tomb);
+        let mut prev = None;
+        for e in low {
+            let e = scan::check_entry(e, prev)?;
+            prev = Some(e.raw_key);
+            let RevKey { rev: r, tombstone } = e.rev;
+            if keep_nonempty && newest.get(e.kv.key) != Some(&(r, false)) {
+                continue;
+            }
+            if r.main == compact && tombstone {
+                continue;
+            }
+            crc.update(e.raw_key);
+            crc.update(e.record);
+        }
+    }
+    crc.append(&high);
+    Ok(result(crc.value()))
+}

@@ -1,0 +1,316 @@
+//! The revision index: every stored revision of every user key, grouped by key, rebuilt in one
+//! pass over the `key` bucket.
+//!
+//! etcd keeps this index in memory (`treeIndex`: per key, generations of revisions split at
+//! tombstones) and rebuilds it from the `key` bucket when it starts; the file alone cannot
+//! answer "which revisions does key K have" without it, because the bucket is ordered by
+//! revision and the user key lives inside each value. [`RevIndex::build`] walks the bucket
+//! once, in revision order, and keeps per revision only a [`Rev`]: the revision, the tombstone
+//! flag and the record borrowed from the map (32 bytes, no copy of keys or values). Keys are
+//! then sorted once, so range queries are binary searches over a flat vector rather than walks
+//! of a tree of owned keys.
+//!
+//! Use it when history matters (`history`, a diff between two revisions, per-key statistics).
+//! When only the keyspace at one revision is wanted, [`crate::keyspace::keyspace_at`] is
+//! cheaper: it keeps one entry per key and stops at the requested revision.
+
+use crate::error::{Error, Result};
+use crate::keyspace::{KeyRev, Keyspace, resolve_read};
+use crate::proto::KeyValueRef;
+use crate::range::KeyRange;
+use crate::revision::Revision;
+use crate::scan::{self, KeyEntry, KeyMap};
+use crate::snapshot::{Snapshot, StoreRevisions, buckets};
+
+/// The tombstone flag, stored in the top bit of the sub revision.
+const TOMBSTONE: u32 = 1 << 31;
+
+/// One stored revision of a user key: its place in history and its record, borrowed from the
+/// file. 32 bytes.
+#[derive(Clone, Copy)]
+pub struct Rev<'a> {
+    record: &'a [u8],
+    main: i64,
+    /// Sub revision, [`TOMBSTONE`] in the top bit.
+    sub: u32,
+    /// Scratch space for the builder (the key's number); meaningless afterwards.
+    aux: u32,
+}
+
+impl PartialEq for Rev<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        // `aux` is builder scratch space, not part of the value.
+        self.main == other.main && self.sub == other.sub && self.record == other.record
+    }
+}
+
+impl Eq for Rev<'_> {}
+
+impl std::fmt::Debug for Rev<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rev")
+            .field("main", &self.main)
+            .field("sub", &self.sub())
+            .field("tombstone", &self.is_tombstone())
+            .field("record_len", &self.record.len())
+            .finish()
+    }
+}
+
+impl<'a> Rev<'a> {
+    /// The revision of a checked bucket entry. Sub revisions above 2^31 (a single transaction
+    /// with two billion changes) are refused rather than truncated.
+    #[inline]
+    pub(crate) fn from_entry(e: &KeyEntry<'a>) -> Result<Rev<'a>> {
+        let sub = u32::try_from(e.rev.rev.sub)
+            .ok()
+            .filter(|s| s & TOMBSTONE == 0)
+            .ok_or(Error::TooLarge {
+                what: "sub revision",
+                value: e.rev.rev.sub as u64,
+            })?;
+        Ok(Rev {
+            record: e.record,
+            main: e.rev.rev.main,
+            sub: if e.rev.tombstone {
+                sub | TOMBSTONE
+            } else {
+                sub
+            },
+            aux: 0,
+        })
+    }
+
+    /// The store revision of the change.
+    #[inline]
+    pub fn main(&self) -> i64 {
+        self.main
+    }
+
+    /// The index of the change inside its transaction.
+    #[inline]
+    pub fn sub(&self) -> i64 {
+        i64::from(self.sub & !TOMBSTONE)
+    }
+
+    /// `(main, sub)`.
+    #[inline]
+    pub fn revision(&self) -> Revision {
+        Revision {
+            main: self.main,
+            sub: self.sub(),
+        }
+    }
+
+    /// True for a deletion.
+    #[inline]
+    pub fn is_tombstone(&self) -> bool {
+        self.sub & TOMBSTONE != 0
+    }
+
+    /// The raw `mvccpb.KeyValue` record, borrowed from the file.
+    #[inline]
+    pub fn record(&self) -> &'a [u8] {
+        self.record
+    }
+
+    /// Decodes the record (checked once already when the entry was scanned).
+    pub fn decode(&self) -> Result<KeyValueRef<'a>> {
+        KeyValueRef::decode(self.record).map_err(|w| Error::BadKeyValue {
+            rev: self.revision(),
+            page: 0,
+            reason: w.to_string(),
+        })
+    }
+}
+
+/// Where one key's revisions sit in [`RevIndex`]'s flat vector.
+#[derive(Clone, Copy, Debug)]
+struct KeySlot<'a> {
+    key: &'a [u8],
+    start: u32,
+    len: u32,
+}
+
+/// Every stored revision of every user key, grouped by key (keys in byte order, revisions in
+/// revision order).
+#[derive(Debug)]
+pub struct RevIndex<'a> {
+    keys: Vec<KeySlot<'a>>,
+    revs: Vec<Rev<'a>>,
+    store: StoreRevisions,
+}
+
+/// One key's stored revisions, oldest first.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyHistory<'i, 'a> {
+    key: &'a [u8],
+    revs: &'i [Rev<'a>],
+}
+
+impl<'i, 'a> KeyHistory<'i, 'a> {
+    /// The user key.
+    pub fn key(&self) -> &'a [u8] {
+        self.key
+    }
+
+    /// Every stored revision, oldest first.
+    pub fn revisions(&self) -> &'i [Rev<'a>] {
+        self.revs
+    }
+
+    /// The newest revision with `main <= rev` (a put or a tombstone), if any.
+    pub fn at(&self, rev: i64) -> Option<Rev<'a>> {
+        let n = self.revs.partition_point(|r| r.main <= rev);
+        n.checked_sub(1).and_then(|i| self.revs.get(i)).copied()
+    }
+
+    /// The put that is the key's value at `rev`; `None` when the key does not exist then.
+    pub fn live_at(&self, rev: i64) -> Option<Rev<'a>> {
+        self.at(rev).filter(|r| !r.is_tombstone())
+    }
+
+    /// The key's generations: runs of revisions each closed by a tombstone, except possibly
+    /// the last (the key's current life).
+    pub fn generations(&self) -> impl Iterator<Item = &'i [Rev<'a>]> + use<'i, 'a> {
+        self.revs.split_inclusive(|r| r.is_tombstone())
+    }
+}
+
+impl<'a> RevIndex<'a> {
+    /// Builds the index in one pass over the `key` bucket.
+    pub fn build(snap: &'a Snapshot) -> Result<RevIndex<'a>> {
+        let meta = snap.meta_info()?;
+        let bucket = snap.required(buckets::KEY)?;
+        let mut ids: KeyMap<'a, u32> = KeyMap::default();
+        let mut keys: Vec<&'a [u8]> = Vec::new();
+        let mut revs: Vec<Rev<'a>> = Vec::new();
+        let mut last_main = None;
+        scan::walk(bucket.iter(), |e| {
+            let mut rev = Rev::from_entry(&e)?;
+            let next = keys.len();
+            let id = *ids.entry(e.kv.key).or_insert_with(|| {
+                keys.push(e.kv.key);
+                next as u32
+            });
+            if keys.len() > u32::MAX as usize || revs.len() >= u32::MAX as usize {
+                return Err(Error::TooLarge {
+                    what: "key bucket entries",
+                    value: revs.len() as u64,
+                });
+            }
+            rev.aux = id;
+            last_main = Some(rev.main);
+            revs.push(rev);
+            Ok(true)
+        })?;
+        drop(ids);
+
+        // Number the keys in byte order, then group the revisions by that number. The walk
+        // produced them in revision order, and (key, main, sub) is unique per revision, so an
+        // unstable in-place sort keeps each key's revisions in revision order.
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(keys[b as usize]));
+        let mut rank = vec![0u32; keys.len()];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        for r in &mut revs {
+            r.aux = rank[r.aux as usize];
+        }
+        drop(rank);
+        revs.sort_unstable_by_key(|r| (r.aux, r.main, r.sub & !TOMBSTONE));
+
+        let mut slots: Vec<KeySlot<'a>> = Vec::with_capacity(keys.len());
+        let mut start = 0usize;
+        while start < revs.len() {
+            let k = revs[start].aux;
+            let len = revs[start..].partition_point(|r| r.aux == k);
+            slots.push(KeySlot {
+                key: keys[order[k as usize] as usize],
+                start: start as u32,
+                len: len as u32,
+            });
+            start += len;
+        }
+        revs.shrink_to_fit();
+        Ok(RevIndex {
+            keys: slots,
+            revs,
+            store: StoreRevisions::compute(&meta, last_main),
+        })
+    }
+
+    /// The store's compaction and current revisions.
+    pub fn store(&self) -> StoreRevisions {
+        self.store
+    }
+
+    /// Number of distinct user keys (live or deleted).
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Number of stored revisions (entries of the `key` bucket).
+    pub fn revision_count(&self) -> usize {
+        self.revs.len()
+    }
+
+    fn history(&self, slot: &KeySlot<'a>) -> KeyHistory<'_, 'a> {
+        let start = slot.start as usize;
+        let end = start.saturating_add(slot.len as usize);
+        KeyHistory {
+            key: slot.key,
+            revs: self.revs.get(start..end).unwrap_or_default(),
+        }
+    }
+
+    /// Every key's history, keys in byte order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = KeyHistory<'_, 'a>> + '_ {
+        self.keys.iter().map(|s| self.history(s))
+    }
+
+    /// The history of exactly `key`.
+    pub fn get(&self, key: &[u8]) -> Option<KeyHistory<'_, 'a>> {
+        let i = self.keys.binary_search_by(|s| s.key.cmp(key)).ok()?;
+        self.keys.get(i).map(|s| self.history(s))
+    }
+
+    /// The histories of the keys in `range`, in byte order.
+    pub fn range<'s>(
+        &'s self,
+        range: &'s KeyRange,
+    ) -> impl Iterator<Item = KeyHistory<'s, 'a>> + 's {
+        let first = self.keys.partition_point(|s| s.key < range.start());
+        self.keys[first..]
+            .iter()
+            .take_while(move |s| !range.is_past(s.key))
+            .filter(move |s| range.contains(s.key))
+            .map(move |s| self.history(s))
+    }
+
+    /// The keyspace at `rev` (0 = current) restricted to `range`, with etcd's checks
+    /// ([`Error::Compacted`] below the compaction, [`Error::FutureRevision`] past the store).
+    pub fn keyspace_at(&self, rev: i64, range: &KeyRange) -> Result<Keyspace<'a>> {
+        let at = resolve_read(&self.store, rev)?;
+        let kvs = self
+            .range(range)
+            .filter_map(|h| h.live_at(at).map(|rev| KeyRev { key: h.key(), rev }))
+            .collect();
+        Ok(Keyspace {
+            revision: at,
+            store: self.store,
+            kvs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rev_is_compact() {
+        assert_eq!(std::mem::size_of::<Rev<'static>>(), 32);
+    }
+}
