@@ -31,6 +31,7 @@ impl Failure {
     }
 
     /// A usage problem.
+    #[allow(dead_code)] // for commands that check their arguments beyond what clap can
     pub fn usage(what: impl fmt::Display) -> Failure {
         Failure::Message(what.to_string())
     }

@@ -6,6 +6,7 @@ mod hashkv;
 mod history;
 mod info;
 mod status;
+mod verify;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -139,6 +140,19 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 out,
             )
         }
+        Command::Verify {
+            file,
+            write_out,
+            max_findings,
+        } => verify::run(
+            &verify::Config {
+                path: file,
+                format: write_out,
+                max_findings,
+            },
+            out,
+            err,
+        ),
     }
 }
 
@@ -162,9 +176,22 @@ pub fn default_threads() -> usize {
 
 /// Opens a snapshot (or a data directory's db), saying on stderr which file a directory led to.
 pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
+    not_a_bare_directory(path)?;
     let snap = Snapshot::open(path).map_err(|e| Failure::at(path, e))?;
     if snap.from_data_dir() {
         let _ = writeln!(err, "etcdsnap: reading {}", snap.path().display());
     }
     Ok(snap)
+}
+
+/// A directory is accepted only when it is an etcd data directory.
+pub fn not_a_bare_directory(path: &Path) -> Result<(), Failure> {
+    let (file, _) = etcdsnap_mvcc::snapshot::resolve_path(path);
+    if file.is_dir() {
+        return Err(Failure::at(
+            path,
+            "is a directory without member/snap/db: give a snapshot file or an etcd data directory",
+        ));
+    }
+    Ok(())
 }
