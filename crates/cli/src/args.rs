@@ -216,6 +216,14 @@ pub enum Command {
         /// Threads for the scan (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Show values readable: Kubernetes objects as JSON documents (apiVersion, kind,
+        /// metadata, body), text as is, and a marker for encrypted, empty or opaque values.
+        /// Secret payloads stay hidden (key names and sizes only) without --show-secrets.
+        #[arg(long)]
+        decode: bool,
+        /// With --decode, show Secret payloads.
+        #[arg(long, requires = "decode")]
+        show_secrets: bool,
     },
     /// Every stored revision of a key (or of the keys under a prefix).
     ///

@@ -72,6 +72,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             order,
             write_out,
             threads,
+            decode,
+            show_secrets,
         } => {
             let range = get::key_range(
                 &arg_bytes(&key),
@@ -93,6 +95,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 format: write_out,
                 print_value_only,
                 threads: threads.unwrap_or_else(default_threads),
+                decode,
+                show_secrets,
             };
             let snap = open(&file, err)?;
             get::run(&snap, &cfg, out)
