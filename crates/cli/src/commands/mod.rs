@@ -1,10 +1,12 @@
 //! One module per command; each takes its configuration and writers, returns an outcome.
 
+mod audit;
 mod diff;
 pub mod get;
 mod hashkv;
 mod history;
 mod info;
+mod stats;
 mod status;
 mod verify;
 
@@ -143,6 +145,48 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 threads.unwrap_or_else(default_threads),
                 out,
             )
+        }
+        Command::Stats {
+            file,
+            rev,
+            by,
+            top,
+            etcd_prefix,
+            write_out,
+            threads,
+        } => {
+            let cfg = stats::StatsConfig {
+                rev,
+                group_by: by,
+                top,
+                etcd_prefix,
+                format: write_out,
+                threads: threads.unwrap_or_else(default_threads).max(1),
+            };
+            let snap = open(&file, err)?;
+            stats::run(&snap, &cfg, out)
+        }
+        Command::Audit {
+            file,
+            rev,
+            mut resources,
+            etcd_prefix,
+            write_out,
+            threads,
+        } => {
+            if resources.is_empty() {
+                resources.push("secrets".into());
+            }
+            resources.dedup();
+            let cfg = audit::AuditConfig {
+                rev,
+                resources,
+                etcd_prefix,
+                format: write_out,
+                threads: threads.unwrap_or_else(default_threads).max(1),
+            };
+            let snap = open(&file, err)?;
+            audit::run(&snap, &cfg, out)
         }
         Command::Verify {
             file,
