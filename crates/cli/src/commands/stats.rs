@@ -415,7 +415,7 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "BY {}", st.group_by.to_uppercase())?;
     let mut g = Table::new(&[
-        &st.group_by.split(':').next().unwrap_or("group").to_string(),
+        st.group_by.split(':').next().unwrap_or("group"),
         "live objects",
         "live bytes",
         "history revs",
