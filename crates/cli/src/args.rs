@@ -355,6 +355,10 @@ pub enum Command {
         /// Output format.
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "text")]
         write_out: AuditFormat,
+        /// Also audit the older revisions still stored (written before encryption was
+        /// enabled and not yet compacted away); any not encrypted also exits 1.
+        #[arg(long)]
+        history: bool,
         /// Threads for the scan (default: all cores).
         #[arg(long)]
         threads: Option<usize>,

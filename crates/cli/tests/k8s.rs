@@ -716,6 +716,50 @@ fn audit_exit_codes_gate_a_pipeline() {
     // Before the Secrets were written (they come last in h5), nothing to flag.
     let early = json(&["audit", &h5(), "--rev", "149", "-w", "json"], 0);
     assert_eq!(early["total"], 0);
+    // --history: h1's older Secret revisions are encrypted too; h5's older Pod revisions are
+    // as many as `stats` counts as pod history, all plaintext.
+    let h = json(
+        &[
+            "audit",
+            &path(&corpus_db("h1.db")),
+            "--history",
+            "-w",
+            "json",
+        ],
+        0,
+    );
+    assert!(h["history"]["revisions"].as_u64().unwrap() > 0);
+    assert_eq!(h["history"]["revisions"], h["history"]["encrypted"]);
+    let pods = json(
+        &[
+            "audit",
+            &h5(),
+            "--resource",
+            "pods",
+            "--history",
+            "-w",
+            "json",
+        ],
+        1,
+    );
+    let stats = json(&["stats", &h5(), "-w", "json"], 0);
+    let pod_group = stats["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "pods")
+        .unwrap();
+    assert_eq!(pods["history"]["revisions"], pod_group["history_revisions"]);
+    assert_eq!(
+        pods["history"]["not_encrypted"].as_array().unwrap().len() as u64,
+        pod_group["history_revisions"].as_u64().unwrap()
+    );
+    assert_eq!(pods["total"], pod_group["live_objects"]);
+    assert!(
+        json(&["audit", &h5(), "-w", "json"], 1)
+            .get("history")
+            .is_none()
+    );
     // Errors: exit 2, one line.
     let o = run(&["audit", "/nonexistent.db"]);
     assert_eq!(o.status.code(), Some(2));

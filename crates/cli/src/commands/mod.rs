@@ -172,6 +172,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             mut resources,
             etcd_prefix,
             write_out,
+            history,
             threads,
         } => {
             if resources.is_empty() {
@@ -184,6 +185,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 etcd_prefix,
                 format: write_out,
                 threads: threads.unwrap_or_else(default_threads).max(1),
+                history,
             };
             let snap = open(&file, err)?;
             audit::run(&snap, &cfg, out)
