@@ -226,7 +226,7 @@ pub fn default_threads() -> usize {
 
 /// Opens a snapshot (or a data directory's db), saying on stderr which file a directory led to.
 pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
-    not_a_bare_directory(path)?;
+    // Snapshot::open refuses a bare directory itself (Error::NotADataDir).
     let snap = Snapshot::open(path).map_err(|e| Failure::at(path, e))?;
     if snap.from_data_dir() {
         let _ = writeln!(err, "etcdsnap: reading {}", snap.path().display());
@@ -234,14 +234,12 @@ pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
     Ok(snap)
 }
 
-/// A directory is accepted only when it is an etcd data directory.
+/// A directory is accepted only when it is an etcd data directory (for `verify`, which reads
+/// the file without [`Snapshot::open`]); the same words as [`etcdsnap_mvcc::Error::NotADataDir`].
 pub fn not_a_bare_directory(path: &Path) -> Result<(), Failure> {
     let (file, _) = etcdsnap_mvcc::snapshot::resolve_path(path);
     if file.is_dir() {
-        return Err(Failure::at(
-            path,
-            "is a directory without member/snap/db: give a snapshot file or an etcd data directory",
-        ));
+        return Err(Failure::at(path, etcdsnap_mvcc::Error::NotADataDir));
     }
     Ok(())
 }
