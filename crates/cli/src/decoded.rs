@@ -351,14 +351,29 @@ mod tests {
         assert!(text(&d).contains("hunter2"));
     }
 
-    /// Every stored revision (history included) of every corpus snapshot goes through the
-    /// decoder and all three renderings without a panic; secrets' payloads never show.
+    /// Every stored revision (history included) of every fixture snapshot (corpus, own,
+    /// mvcc-get) goes through the decoder and all three renderings without a panic; secrets' payloads never show.
     #[test]
     fn every_stored_value_of_the_corpus() {
         use etcdsnap_mvcc::{RevIndex, Snapshot};
+        let fixtures = etcdsnap_testkit::fixtures_dir();
+        let mut files: Vec<std::path::PathBuf> = etcdsnap_testkit::corpus_db_names()
+            .iter()
+            .map(|n| etcdsnap_testkit::corpus_db(n))
+            .collect();
+        files.extend(
+            [
+                "own/own-34.db",
+                "own/own-35.db",
+                "own/own-35-member.db",
+                "mvcc-get/store.db",
+            ]
+            .map(|f| fixtures.join(f)),
+        );
         let mut values = 0;
-        for name in etcdsnap_testkit::corpus_db_names() {
-            let snap = Snapshot::open(&etcdsnap_testkit::corpus_db(&name)).unwrap();
+        for file in files {
+            let name = file.display().to_string();
+            let snap = Snapshot::open(&file).unwrap();
             let index = RevIndex::build(&snap).unwrap();
             for h in index.keys() {
                 for r in h.revisions().iter().filter(|r| !r.is_tombstone()) {
