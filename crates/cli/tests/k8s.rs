@@ -420,8 +420,11 @@ fn secrets_stay_hidden_without_show_secrets() {
 
 /// `key_b64 create mod version lease value_len sha256` lines of a listing digest.
 fn listing(name: &str) -> Vec<(Vec<u8>, u64)> {
-    corpus_text(name)
-        .lines()
+    listing_text(&corpus_text(name))
+}
+
+fn listing_text(text: &str) -> Vec<(Vec<u8>, u64)> {
+    text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
@@ -464,23 +467,8 @@ fn stats_match_the_listings_and_the_page_accounting() {
         let db = path(&corpus_db(&format!("{store}.db")));
         let stats = json(&["stats", &db, "-w", "json"], 0);
         // Live objects and bytes per resource, from etcdctl's listing at the head.
-        let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        for (key, value_len) in listing(&format!("{store}.get.head.tsv")) {
-            let e = want.entry(resource_of(&key)).or_default();
-            e.0 += 1;
-            e.1 += key.len() as u64 + value_len;
-        }
-        let mut got: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        for g in stats["groups"].as_array().unwrap() {
-            let live = g["live_objects"].as_u64().unwrap();
-            if live > 0 {
-                got.insert(
-                    g["name"].as_str().unwrap().to_string(),
-                    (live, g["live_bytes"].as_u64().unwrap()),
-                );
-            }
-        }
-        assert_eq!(got, want, "{store}");
+        let want = per_resource(&listing(&format!("{store}.get.head.tsv")));
+        assert_eq!(live_groups(&stats), want, "{store}");
         let total: (u64, u64) = want.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         assert_eq!(stats["total"]["live_objects"], total.0, "{store}");
         assert_eq!(stats["total"]["live_bytes"], total.1, "{store}");
@@ -526,6 +514,68 @@ fn stats_match_the_listings_and_the_page_accounting() {
     }
 }
 
+/// Live objects and bytes per resource of a listing.
+fn per_resource(listing: &[(Vec<u8>, u64)]) -> BTreeMap<String, (u64, u64)> {
+    let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (key, value_len) in listing {
+        let e = want.entry(resource_of(key)).or_default();
+        e.0 += 1;
+        e.1 += key.len() as u64 + value_len;
+    }
+    want
+}
+
+fn live_groups(stats: &Value) -> BTreeMap<String, (u64, u64)> {
+    stats["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["live_objects"].as_u64().unwrap() > 0)
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap().to_string(),
+                (
+                    g["live_objects"].as_u64().unwrap(),
+                    g["live_bytes"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// `stats --rev R` against every `NAME.get.revR.tsv` listing etcdctl printed at R.
+#[test]
+fn stats_at_older_revisions_match_the_listings_there() {
+    let mut checked = 0;
+    for dir in ["corpus", "own"] {
+        for e in std::fs::read_dir(fixtures_dir().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".tsv") else {
+                continue;
+            };
+            let parts: Vec<&str> = stem.split('.').collect();
+            let [store, "get", rev] = parts.as_slice() else {
+                continue;
+            };
+            let Some(rev) = rev.strip_prefix("rev") else {
+                continue;
+            };
+            let db = if dir == "own" {
+                path(&fixtures_dir().join("own").join(format!("{store}.db")))
+            } else {
+                path(&corpus_db(&format!("{store}.db")))
+            };
+            let stats = json(&["stats", &db, "--rev", rev, "-w", "json"], 0);
+            let want = per_resource(&listing_text(&std::fs::read_to_string(&p).unwrap()));
+            assert_eq!(live_groups(&stats), want, "{name}");
+            assert_eq!(stats["store"]["revision"].to_string(), rev);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "{checked}");
+}
+
 #[test]
 fn stats_schema_groupings_and_rev() {
     let db = h5();
@@ -542,6 +592,55 @@ fn stats_schema_groupings_and_rev() {
     ] {
         assert!(keys.contains(&k), "{keys:?}");
     }
+    let names = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let mut file_keys = names(&s["file"]);
+    file_keys.sort();
+    assert_eq!(
+        file_keys,
+        [
+            "bucket_count",
+            "buckets",
+            "defrag_reclaimable",
+            "file_size",
+            "free_pages",
+            "free_size",
+            "freelist_persisted",
+            "in_use_pages",
+            "in_use_size",
+            "inline_buckets",
+            "page_size",
+            "page_types",
+            "pages",
+            "path",
+            "structure_errors",
+            "total_size"
+        ]
+    );
+    let mut store_keys = names(&s["store"]);
+    store_keys.sort();
+    assert_eq!(
+        store_keys,
+        [
+            "compact_revision",
+            "current_revision",
+            "keys",
+            "revision",
+            "revisions_stored"
+        ]
+    );
+    let mut group_keys = names(&s["groups"][0]);
+    group_keys.sort();
+    assert_eq!(
+        group_keys,
+        [
+            "history_bytes",
+            "history_revisions",
+            "live_bytes",
+            "live_objects",
+            "name",
+            "tombstones"
+        ]
+    );
     assert_eq!(s["group_by"], "resource");
     assert_eq!(s["largest_live"].as_array().unwrap().len(), 3);
     assert_eq!(s["most_revisions"].as_array().unwrap().len(), 3);
