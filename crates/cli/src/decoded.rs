@@ -71,12 +71,13 @@ pub enum Decoded {
     },
 }
 
-/// Whether `key` holds a Secret: `/registry/secrets/...`, or, for API servers with another
-/// `--etcd-prefix`, any key with a `secrets` path segment followed by more. Errs on the side
-/// of hiding.
+/// Whether `key` holds a Secret: `/registry/secrets/...`, or, for keys outside `/registry`
+/// (API servers with another `--etcd-prefix`), any key with a `secrets` path segment followed
+/// by more. Errs on the side of hiding.
 pub fn is_secret_key(key: &[u8]) -> bool {
     match parse_key(key) {
-        KeyInfo::Object(o) if o.resource_id == "secrets" => true,
+        // Under /registry the layout says it (a namespace named `secrets` is not a Secret).
+        KeyInfo::Object(o) => o.resource_id == "secrets",
         _ => key.windows(b"/secrets/".len()).any(|w| w == b"/secrets/"),
     }
 }
@@ -337,6 +338,15 @@ mod tests {
         );
         let bad = decode_value(b"/registry/pods/a/b", b"{\"kind\": 1, \"a\": [}", false);
         assert_eq!(bad.class(), "text");
+    }
+
+    #[test]
+    fn secret_keys() {
+        assert!(is_secret_key(b"/registry/secrets/ns/s"));
+        assert!(is_secret_key(b"/custom-prefix/secrets/ns/s"));
+        assert!(!is_secret_key(b"/registry/configmaps/secrets/cm"));
+        assert!(!is_secret_key(b"/registry/secretstore/ns/x"));
+        assert!(!is_secret_key(b"compact_rev_key"));
     }
 
     #[test]
