@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::args::AuditFormat;
 use crate::commands::get::failure;
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::Table;
+use crate::format::{Table, readable};
 
 /// What `audit` was asked.
 #[derive(Debug, Clone)]
@@ -267,8 +267,8 @@ pub fn write_text(f: &Findings, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             out,
             "  {:<16} {}  ({})",
-            item.resource,
-            item.namespaced_name(),
+            readable(item.resource.as_bytes()),
+            readable(item.namespaced_name().as_bytes()),
             item.class
         )?;
     }
@@ -282,8 +282,8 @@ pub fn write_text(f: &Findings, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(
                 out,
                 "  {:<16} {}  ({})",
-                item.resource,
-                item.namespaced_name(),
+                readable(item.resource.as_bytes()),
+                readable(item.namespaced_name().as_bytes()),
                 item.class
             )?;
         }
@@ -305,8 +305,11 @@ pub fn write_text(f: &Findings, out: &mut dyn Write) -> std::io::Result<()> {
             };
             writeln!(
                 out,
-                "  {:<16} {name} @ {}  ({})",
-                item.resource, item.revision, item.class
+                "  {:<16} {} @ {}  ({})",
+                readable(item.resource.as_bytes()),
+                readable(name.as_bytes()),
+                item.revision,
+                item.class
             )?;
         }
     }

@@ -383,7 +383,7 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let mut b = Table::new(&["bucket", "entries", "pages"]).left_columns(1);
     for bk in &f.buckets {
         b.row(vec![
-            bk.name.clone(),
+            readable(bk.name.as_bytes()),
             bk.entries.to_string(),
             bk.pages.to_string(),
         ]);
@@ -424,7 +424,8 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     ])
     .left_columns(1);
     for grp in &st.groups {
-        g.row(counts_row(grp.name.clone(), &grp.counts));
+        // Labels come from keys: control characters are quoted, not sent to the terminal.
+        g.row(counts_row(readable(grp.name.as_bytes()), &grp.counts));
     }
     g.row(counts_row("(total)".into(), &st.total));
     out.write_all(g.render_etcd().as_bytes())?;
