@@ -88,7 +88,7 @@ pub struct FileReport {
     pub freelist_persisted: bool,
     /// Pages by type.
     pub page_types: PageTypes,
-    /// Buckets (the root excluded, nested included) and how many are stored inline.
+    /// Buckets, the root excluded, nested ones included.
     pub bucket_count: u64,
     /// Of those, the inline ones.
     pub inline_buckets: u64,
