@@ -25,6 +25,11 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     out.sort();
+    // The corpus is committed with the project: an empty list means a broken path.
+    assert!(
+        !out.is_empty(),
+        "no fuzz inputs found for {target} under {fuzz:?}"
+    );
     out
 }
 
