@@ -330,6 +330,9 @@ impl<'a> Iter<'a> {
                 bucket: escape_bytes(self.bucket.name),
             });
         }
+        // Load first: it checks `child` against the high-water mark and the file, so the
+        // visited set never grows past the pages the file really has.
+        let page = self.bucket.load(child, from)?;
         if !self.visited.insert(child) {
             return Err(Error::PageRevisited {
                 page: child,
@@ -337,7 +340,7 @@ impl<'a> Iter<'a> {
                 bucket: escape_bytes(self.bucket.name),
             });
         }
-        self.bucket.load(child, from)
+        Ok(page)
     }
 
     fn seek_from(&mut self, root: Result<Page<'a>>, key: &[u8]) -> Result<()> {

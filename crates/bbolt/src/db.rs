@@ -7,6 +7,7 @@
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::bucket::Bucket;
 use crate::bytes::{Bytes, mul_offset};
@@ -14,16 +15,85 @@ use crate::error::{Error, MetaError, Result};
 use crate::page::Page;
 use crate::raw::{self, page_flags};
 
-/// The bytes of the database: a read-only map of the file, or an owned buffer (tests, fuzzing).
+/// Where the bytes live: a read-only map of the file, or an owned buffer (tests, fuzzing).
 enum Backing {
     Map(memmap2::Mmap),
     Owned(Vec<u8>),
     Empty,
 }
 
-impl Backing {
-    fn bytes(&self) -> &[u8] {
-        match self {
+/// The bytes of a file, mapped read-only (or owned), before any of them is interpreted.
+///
+/// Separate from [`Db`] so that `verify` can hash and inspect a file that does not open as a
+/// database (empty, both metas damaged) and can share the bytes between threads: a [`Db`] built
+/// with [`Db::from_source`] holds an `Arc` of it.
+pub struct Source {
+    backing: Backing,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("len", &self.bytes().len())
+            .finish()
+    }
+}
+
+impl Source {
+    /// Maps the file at `path` read-only (no lock, no write). An empty file gives an empty
+    /// source (a zero-length map is not possible). Fails only when the path cannot be opened,
+    /// inspected or mapped, or is not a regular file.
+    pub fn open(path: &Path) -> Result<Source> {
+        let file = File::open(path).map_err(|source| Error::Io {
+            op: "cannot open",
+            source,
+        })?;
+        let md = file.metadata().map_err(|source| Error::Io {
+            op: "cannot stat",
+            source,
+        })?;
+        if !md.is_file() {
+            return Err(Error::NotAFile(path.to_path_buf()));
+        }
+        if md.len() == 0 {
+            return Ok(Source {
+                backing: Backing::Empty,
+            });
+        }
+        // SAFETY: the map is read-only and private to this process. Rust's aliasing rules
+        // assume the bytes do not change while borrowed; if another process truncates or
+        // rewrites the file while we read it, reads may see changing bytes or fault (SIGBUS).
+        // Every read is bounds-checked against the length at open, so changing content can
+        // only yield wrong answers or errors, never out-of-bounds access; truncation by
+        // another process is the residual risk, the same one every mmap reader (bbolt
+        // included) accepts. Snapshots are not written in place, and the docs tell users not
+        // to point the tool at a live member's db while it runs.
+        #[allow(unsafe_code)]
+        let map =
+            unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|source| Error::Io {
+                op: "cannot map",
+                source,
+            })?;
+        #[cfg(unix)]
+        {
+            // Advice only; a failure changes nothing but speed.
+            let _ = map.advise(memmap2::Advice::WillNeed);
+        }
+        Ok(Source {
+            backing: Backing::Map(map),
+        })
+    }
+
+    /// Bytes held in memory (tests, fuzzing).
+    pub fn from_vec(bytes: Vec<u8>) -> Source {
+        Source {
+            backing: Backing::Owned(bytes),
+        }
+    }
+
+    /// All the bytes of the file.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.backing {
             Backing::Map(m) => m,
             Backing::Owned(v) => v,
             Backing::Empty => &[],
@@ -91,7 +161,7 @@ pub struct OpenOptions {
 
 /// An open, read-only bbolt database.
 pub struct Db {
-    backing: Backing,
+    source: Arc<Source>,
     file_size: u64,
     trailer: Option<Trailer>,
     /// Bytes that belong to the database (the file without its trailer).
@@ -117,78 +187,27 @@ impl Db {
 
     /// Opens the file at `path` read-only with `opts`.
     pub fn open_with(path: &Path, opts: OpenOptions) -> Result<Db> {
-        let file = File::open(path).map_err(|source| Error::Io {
-            op: "cannot open",
-            source,
-        })?;
-        let md = file.metadata().map_err(|source| Error::Io {
-            op: "cannot stat",
-            source,
-        })?;
-        if !md.is_file() {
-            return Err(Error::NotAFile(path.to_path_buf()));
-        }
-        if md.len() == 0 {
-            return Err(Error::Empty);
-        }
-        // SAFETY: the map is read-only and private to this process. Rust's aliasing rules
-        // assume the bytes do not change while borrowed; if another process truncates or
-        // rewrites the file while we read it, reads may see changing bytes or fault (SIGBUS).
-        // Every read is bounds-checked against the length at open, so changing content can
-        // only yield wrong answers or errors, never out-of-bounds access; truncation by
-        // another process is the residual risk, the same one every mmap reader (bbolt
-        // included) accepts. Snapshots are not written in place, and the docs tell users not
-        // to point the tool at a live member's db while it runs.
-        #[allow(unsafe_code)]
-        let map =
-            unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|source| Error::Io {
-                op: "cannot map",
-                source,
-            })?;
-        #[cfg(unix)]
-        {
-            // Advice only; a failure changes nothing but speed.
-            let _ = map.advise(memmap2::Advice::WillNeed);
-        }
-        Db::from_backing(Backing::Map(map), opts)
+        Db::from_source(Arc::new(Source::open(path)?), opts)
     }
 
     /// Opens a database held in memory (tests, fuzzing).
     pub fn from_bytes(bytes: Vec<u8>, opts: OpenOptions) -> Result<Db> {
+        Db::from_source(Arc::new(Source::from_vec(bytes)), opts)
+    }
+
+    /// Opens the database in `source` (shared, so a caller can keep reading the raw bytes).
+    pub fn from_source(source: Arc<Source>, opts: OpenOptions) -> Result<Db> {
+        let bytes = source.bytes();
         if bytes.is_empty() {
             return Err(Error::Empty);
         }
-        Db::from_backing(Backing::Owned(bytes), opts)
-    }
-
-    fn from_backing(backing: Backing, opts: OpenOptions) -> Result<Db> {
-        let bytes = backing.bytes();
         let file_size = bytes.len() as u64;
         if bytes.len() < 1024 {
             return Err(Error::TooSmall(bytes.len()));
         }
-        let trailer = if file_size % 512 == raw::SHA256_TRAILER_LEN as u64 {
-            let off = bytes.len() - raw::SHA256_TRAILER_LEN;
-            let digest: [u8; 32] = Bytes(bytes)
-                .array(off)
-                .ok_or(Error::TooSmall(bytes.len()))?;
-            Some(Trailer {
-                digest,
-                offset: off as u64,
-            })
-        } else {
-            None
-        };
+        let trailer = trailer_of(bytes);
         let data_len = trailer.map_or(bytes.len(), |t| t.offset as usize);
-        let data = &bytes[..data_len];
-
-        // Meta 0 sits at offset 0 whatever the page size. Meta 1 sits at the page size: take it
-        // from meta 0, or probe the powers of two as bbolt does when meta 0 is damaged.
-        let meta0 = parse_meta(data, 0, 0);
-        let meta1 = match &meta0 {
-            Ok(m) => parse_meta(data, m.page_size as usize, 1),
-            Err(_) => probe_meta1(data),
-        };
+        let (meta0, meta1) = read_metas(bytes);
         let active = match (&meta0, &meta1) {
             (Ok(a), Ok(b)) => {
                 if b.txid > a.txid {
@@ -243,7 +262,7 @@ impl Db {
             active,
         };
         Ok(Db {
-            backing,
+            source,
             file_size,
             trailer,
             data_len,
@@ -291,12 +310,12 @@ impl Db {
 
     /// The whole file's bytes (including any trailer).
     pub fn file_bytes(&self) -> &[u8] {
-        self.backing.bytes()
+        self.source.bytes()
     }
 
     /// The database bytes: the file without the trailer.
     pub fn data(&self) -> &[u8] {
-        &self.backing.bytes()[..self.data_len]
+        &self.source.bytes()[..self.data_len]
     }
 
     /// True when the file is shorter than the meta's high-water mark requires.
@@ -377,8 +396,42 @@ impl Db {
     /// Frees the map early; further use is impossible. Exists so tests can prove the input is
     /// released.
     pub fn close(mut self) {
-        self.backing = Backing::Empty;
+        self.source = Arc::new(Source {
+            backing: Backing::Empty,
+        });
     }
+}
+
+/// The sha256 trailer of `file`, when its size says it has one (`size % 512 == 32`).
+pub fn trailer_of(file: &[u8]) -> Option<Trailer> {
+    if file.len() % 512 != raw::SHA256_TRAILER_LEN {
+        return None;
+    }
+    let offset = file.len() - raw::SHA256_TRAILER_LEN;
+    let digest: [u8; 32] = Bytes(file).array(offset)?;
+    Some(Trailer {
+        digest,
+        offset: offset as u64,
+    })
+}
+
+/// Decodes and validates both metas of `file` (a whole file, trailer included), as opening
+/// does: meta 0 at offset 0, meta 1 one page (meta 0's page size) in, or probed at each
+/// power-of-two offset when meta 0 is unusable.
+pub fn read_metas(
+    file: &[u8],
+) -> (
+    std::result::Result<Meta, MetaError>,
+    std::result::Result<Meta, MetaError>,
+) {
+    let data_len = trailer_of(file).map_or(file.len(), |t| t.offset as usize);
+    let data = file.get(..data_len).unwrap_or_default();
+    let meta0 = parse_meta(data, 0, 0);
+    let meta1 = match &meta0 {
+        Ok(m) => parse_meta(data, m.page_size as usize, 1),
+        Err(_) => probe_meta1(data),
+    };
+    (meta0, meta1)
 }
 
 /// Decodes and validates the meta of the page that starts at `offset`.

@@ -8,13 +8,14 @@
 //!
 //! Layers, bottom up: [`raw`] (on-disk layouts and constants), [`bytes`] (the one bounds-checked
 //! accessor), [`db`] (map the file, validate and choose a meta page), [`page`] (page headers and
-//! elements), [`bucket`] (buckets, ordered iteration, lookups), [`freelist`], and `check`
+//! elements), [`bucket`] (buckets, ordered iteration, lookups), [`freelist`], and [`check`]
 //! (the exhaustive structural check behind `etcdsnap verify`).
 //!
 //! Nothing here knows about etcd.
 
 pub mod bucket;
 pub mod bytes;
+pub mod check;
 pub mod db;
 pub mod error;
 pub mod freelist;
@@ -22,7 +23,7 @@ pub mod page;
 pub mod raw;
 
 pub use bucket::{Bucket, Entry, Iter};
-pub use db::{Db, Meta, MetaChoice, OpenOptions, Trailer};
+pub use db::{Db, Meta, MetaChoice, OpenOptions, Source, Trailer};
 pub use error::{Error, MetaError, Result};
 pub use freelist::Freelist;
 pub use page::{Page, PageKind};

@@ -127,12 +127,14 @@ pub struct KeyValueRef<'a> {
 pub enum WireError {
     /// The input ends inside a field.
     Truncated,
-    /// A varint is longer than 10 bytes.
+    /// A varint is longer than 10 bytes or overflows 64 bits.
     VarintTooLong,
     /// Wire type 3, 4, 6 or 7 (groups or invalid).
     BadWireType(u8),
     /// Field number 0.
     FieldZero,
+    /// A tag beyond 32 bits (field number too large), which prost and Go reject.
+    BadTag(u64),
     /// A known field has the wrong wire type.
     WrongType(u32),
 }
@@ -141,9 +143,10 @@ impl std::fmt::Display for WireError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WireError::Truncated => write!(f, "truncated protobuf"),
-            WireError::VarintTooLong => write!(f, "varint longer than 10 bytes"),
+            WireError::VarintTooLong => write!(f, "varint longer than 64 bits"),
             WireError::BadWireType(t) => write!(f, "unsupported wire type {t}"),
             WireError::FieldZero => write!(f, "field number 0"),
+            WireError::BadTag(t) => write!(f, "invalid tag {t}"),
             WireError::WrongType(n) => write!(f, "field {n} has the wrong wire type"),
         }
     }
@@ -156,6 +159,10 @@ pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
     for shift in 0..10 {
         let b = *buf.get(*pos).ok_or(WireError::Truncated)?;
         *pos += 1;
+        // The 10th byte holds bit 63 only; more overflows 64 bits, which Go and prost reject.
+        if shift == 9 && b > 1 {
+            return Err(WireError::VarintTooLong);
+        }
         out |= u64::from(b & 0x7f) << (7 * shift);
         if b < 0x80 {
             return Ok(out);
@@ -206,6 +213,9 @@ impl<'a> KeyValueRef<'a> {
         let mut pos = 0;
         while pos < buf.len() {
             let tag = read_varint(buf, &mut pos)?;
+            if tag > u64::from(u32::MAX) {
+                return Err(WireError::BadTag(tag));
+            }
             let (field, wire) = ((tag >> 3) as u32, (tag & 7) as u8);
             if field == 0 {
                 return Err(WireError::FieldZero);
@@ -275,5 +285,27 @@ mod tests {
             KeyValueRef::decode(&[0x0a, 0xff]),
             Err(WireError::Truncated)
         );
+    }
+
+    /// Inputs the `kv` fuzz target found where our decoder and prost disagreed.
+    #[test]
+    fn fuzz_regressions_agree_with_prost() {
+        let cases: &[&[u8]] = &[
+            // A tag of 13197331061 (> u32::MAX): prost rejects it, we used to truncate it.
+            &[0xf5, 0x94, 0xfd, 0x94, 0x31, 0x30, 0xff, 0xff, 0xff],
+            // A 10-byte varint whose last byte overflows 64 bits.
+            &[
+                0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+            ],
+        ];
+        for c in cases {
+            let ours = KeyValueRef::decode(c);
+            let theirs = KeyValue::decode(*c);
+            assert_eq!(
+                ours.is_ok(),
+                theirs.is_ok(),
+                "{c:02x?}: {ours:?} vs {theirs:?}"
+            );
+        }
     }
 }
