@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use etcdsnap_k8s::GroupBy;
 
 /// Open etcd v3 snapshot files offline: status, integrity, keys at any revision, diffs and
 /// Kubernetes statistics. Exit status: 0 success, 1 something found (differences, integrity
@@ -28,15 +29,6 @@ pub enum StatusFormat {
     Simple,
     /// One `"Field" : value` line each.
     Fields,
-}
-
-/// Output formats of `verify`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum VerifyFormat {
-    /// One line per check, then its findings, for a person.
-    Text,
-    /// One JSON object on one line, for scripts.
-    Json,
 }
 
 /// Output formats of `get` (etcdctl's `-w` for get; etcdctl has no table for it).
@@ -152,6 +144,47 @@ pub struct DiffArgs {
     pub threads: Option<usize>,
 }
 
+/// Output formats of `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// Readable sections with tables.
+    Table,
+    /// One JSON document with a stable schema.
+    Json,
+}
+
+/// Output formats of `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// A verdict line, the keys in use, and every object not encrypted.
+    Text,
+    /// One JSON document with a stable schema.
+    Json,
+}
+
+/// `--by` of `stats`: `resource`, `namespace`, `kind`, `prefix` or `prefix:N`.
+fn parse_group_by(s: &str) -> Result<GroupBy, String> {
+    match s {
+        "resource" => Ok(GroupBy::Resource),
+        "namespace" => Ok(GroupBy::Namespace),
+        "kind" => Ok(GroupBy::Kind),
+        "prefix" => Ok(GroupBy::Prefix(2)),
+        _ => match s.strip_prefix("prefix:").map(str::parse::<usize>) {
+            Some(Ok(n)) if n > 0 => Ok(GroupBy::Prefix(n)),
+            _ => Err("expected resource, namespace, kind, prefix or prefix:N (N >= 1)".into()),
+        },
+    }
+}
+
+/// Output formats of `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    /// One line per check, then its findings, for a person.
+    Text,
+    /// One JSON object on one line, for scripts.
+    Json,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -168,19 +201,6 @@ pub enum Command {
         /// Threads for hashing (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
-    },
-    /// Checks a snapshot's integrity: the sha256 trailer, both meta pages, the whole B+tree
-    /// (every page, key order, freelist) and etcd's layer (revision keys, values, each key's
-    /// history, compaction revisions). Exit 0 when everything holds, 1 when anything fails.
-    Verify {
-        /// A snapshot file, or an etcd data directory (its member/snap/db is read).
-        file: PathBuf,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "text")]
-        write_out: VerifyFormat,
-        /// Findings printed per check (all are counted).
-        #[arg(long, default_value_t = 100)]
-        max_findings: usize,
     },
     /// Keys at any revision, with `etcdctl get` (3.5) semantics and output.
     ///
@@ -229,6 +249,14 @@ pub enum Command {
         /// Threads for the scan (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Show values readable: Kubernetes objects as JSON documents (apiVersion, kind,
+        /// metadata, body), text as is, and a marker for encrypted, empty or opaque values.
+        /// Secret payloads stay hidden (key names and sizes only) without --show-secrets.
+        #[arg(long)]
+        decode: bool,
+        /// With --decode, show Secret payloads.
+        #[arg(long, requires = "decode")]
+        show_secrets: bool,
     },
     /// Every stored revision of a key (or of the keys under a prefix).
     ///
@@ -277,6 +305,76 @@ pub enum Command {
         /// Threads for the scan (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// What fills the store: live objects, history and tombstones per resource, the largest
+    /// objects, the most rewritten keys, and the file's pages (what a defrag would give back).
+    ///
+    /// Live bytes are key + value of each key's newest revision; history is the older revisions
+    /// still stored (what a compaction would drop); keys outside the registry group by their
+    /// first path segment.
+    Stats {
+        /// A snapshot file, or an etcd data directory.
+        file: PathBuf,
+        /// The revision to account at (0 = the newest); revisions after it are ignored.
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        rev: i64,
+        /// Group by resource, namespace, kind (of the value), or the first N key segments
+        /// (prefix = prefix:2).
+        #[arg(long, default_value = "resource", value_parser = parse_group_by)]
+        by: GroupBy,
+        /// Length of the lists of largest objects and most rewritten keys.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// The API server's --etcd-prefix.
+        #[arg(long, default_value = "/registry")]
+        etcd_prefix: String,
+        /// Output format.
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "table")]
+        write_out: StatsFormat,
+        /// Threads in all (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Encryption at rest: which Secrets are encrypted (by provider and key) and which are
+    /// stored in plaintext. Exit 0 when all are encrypted, 1 when any is not.
+    ///
+    /// Names only, never values. Objects are the live ones at the revision read.
+    Audit {
+        /// A snapshot file, or an etcd data directory.
+        file: PathBuf,
+        /// The revision to read (0 = the newest).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        rev: i64,
+        /// A resource to audit, as written in keys (`secrets`, `configmaps`,
+        /// `example.com/widgets`); repeat for several. Default: secrets.
+        #[arg(long = "resource", value_name = "RESOURCE")]
+        resources: Vec<String>,
+        /// The API server's --etcd-prefix.
+        #[arg(long, default_value = "/registry")]
+        etcd_prefix: String,
+        /// Output format.
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "text")]
+        write_out: AuditFormat,
+        /// Also audit the older revisions still stored (written before encryption was
+        /// enabled and not yet compacted away); any not encrypted also exits 1.
+        #[arg(long)]
+        history: bool,
+        /// Threads for the scan (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Checks a snapshot's integrity: the sha256 trailer, both meta pages, the whole B+tree
+    /// (every page, key order, freelist) and etcd's layer (revision keys, values, each key's
+    /// history, compaction revisions). Exit 0 when everything holds, 1 when anything fails.
+    Verify {
+        /// A snapshot file, or an etcd data directory (its member/snap/db is read).
+        file: PathBuf,
+        /// Output format.
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "text")]
+        write_out: VerifyFormat,
+        /// Findings printed per check (all are counted).
+        #[arg(long, default_value_t = 100)]
+        max_findings: usize,
     },
 }
 

@@ -9,9 +9,8 @@ use std::path::Path;
 pub enum Outcome {
     /// Nothing to report: exit 0.
     Clean,
-    /// The command found something (differences, integrity problems): exit 1.
-    // Returned by `verify` and `diff`, which live on other branches.
-    #[allow(dead_code)]
+    /// The command found something (differences, integrity problems, objects not encrypted
+    /// at rest): exit 1.
     Found,
 }
 

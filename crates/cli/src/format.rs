@@ -28,7 +28,8 @@ pub fn humanize_bytes(n: u64) -> String {
 pub struct Table {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
-    left: bool,
+    /// Columns `0..left` are left-aligned, the others right-aligned.
+    left: usize,
 }
 
 impl Table {
@@ -40,13 +41,19 @@ impl Table {
                 .map(|h| h.to_uppercase().replace('_', " "))
                 .collect(),
             rows: Vec::new(),
-            left: false,
+            left: 0,
         }
     }
 
     /// Left-aligns the cells (for text columns; etcd's own tables right-align).
     pub fn left_aligned(mut self) -> Table {
-        self.left = true;
+        self.left = usize::MAX;
+        self
+    }
+
+    /// Left-aligns the first `n` columns (names), right-aligns the rest (numbers).
+    pub fn left_columns(mut self, n: usize) -> Table {
+        self.left = n;
         self
     }
 
@@ -96,7 +103,7 @@ impl Table {
             for (i, w) in widths.iter().enumerate() {
                 let c = r.get(i).map_or("", |c| c.as_str());
                 s.push(' ');
-                if self.left {
+                if i < self.left {
                     s.push_str(c);
                     s.push_str(&" ".repeat(w - width(c)));
                 } else {

@@ -8,6 +8,7 @@
 
 mod args;
 mod commands;
+mod decoded;
 mod fail;
 mod format;
 

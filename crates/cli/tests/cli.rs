@@ -1,412 +1,337 @@
-//! The built binary, run on the fixtures: exit codes, streams and output shapes of `get`,
-//! `history`, `hashkv` and `info`, checked against what etcdctl printed where etcd has an
-//! answer.
+//! The `etcdsnap` binary end to end: `verify` verdicts and exit codes on real and damaged
+//! files, `status` on damaged inputs (one line on stderr, exit 2), and proof that no command
+//! changes its input. Every run is killed after 10 s: a hang is a failure, not a stuck test.
 
-#[path = "../../mvcc/tests/common/fixtures.rs"]
-mod fixtures;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
-use std::process::{Command, Output};
+use sha2::{Digest, Sha256};
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
+const PS: usize = 4096;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../bbolt/tests/data")
+        .join(name)
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(data(name)).unwrap()
+}
+
+/// A fresh scratch directory for this test process.
+fn scratch() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "etcdsnap-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary, killing it after 10 s.
+fn etcdsnap(args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
         .args(args)
-        .output()
-        .expect("run etcdsnap")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("etcdsnap {args:?} did not finish in 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8_lossy(&t_out.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
+    // A panic exits 101 and prints "panicked"; a signal has no code.
+    let code = status.code().expect("killed by a signal");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    Run {
+        code,
+        stdout,
+        stderr,
+    }
 }
 
-fn own(name: &str) -> String {
-    fixtures::own().join(name).to_string_lossy().into_owned()
+fn put_u64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
 }
 
-fn corpus(name: &str) -> String {
-    fixtures::db(name).to_string_lossy().into_owned()
+/// The page id of the `key` bucket's root, a branch page (the file has free pages that
+/// were branches once, so the header alone does not tell).
+fn key_branch(b: &[u8]) -> usize {
+    let db = etcdsnap_bbolt::Db::from_bytes(b.to_vec(), Default::default()).unwrap();
+    let root = db.bucket(b"key").unwrap().unwrap().root_page().unwrap();
+    assert_eq!(
+        db.page(root).unwrap().kind(),
+        etcdsnap_bbolt::PageKind::Branch
+    );
+    root as usize
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+/// The damaged variants of h5-k8s.db every command must survive, with a name.
+fn damaged() -> Vec<(&'static str, Vec<u8>)> {
+    let base = fixture("h5-k8s.db");
+    let branch = key_branch(&base);
+    let mut out = vec![
+        ("empty", Vec::new()),
+        ("text", b"hello, this is a text file\n".repeat(300)),
+    ];
+    let mut both = base.clone();
+    both[16] ^= 0xff;
+    both[PS + 16] ^= 0xff;
+    out.push(("both-metas", both));
+    let mut far = base.clone();
+    put_u64(&mut far, branch * PS + 16 + 8, 1_000_000);
+    out.push(("child-out-of-range", far));
+    let mut own = base.clone();
+    put_u64(&mut own, branch * PS + 16 + 16 + 8, branch as u64);
+    out.push(("child-is-itself", own));
+    out
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// etcdctl's JSON without the header fields a file cannot know.
-fn without_ids(etcd_json: &str) -> String {
-    // {"header":{"cluster_id":N,"member_id":N,"revision":... (field order is Go's).
-    let start = etcd_json.find("\"cluster_id\":").unwrap();
-    let rev = etcd_json.find("\"revision\":").unwrap();
-    format!("{}{}\n", &etcd_json[..start], etcd_json[rev..].trim_end())
+/// Truncation lengths: page boundaries, odd lengths, and lengths that look like a trailer.
+fn truncations() -> Vec<usize> {
+    let mut v: Vec<usize> = (0..50).step_by(3).map(|p| p * PS).collect();
+    v.extend([1, 100, 1023, 5000, 4 * PS + 32, 33 * PS + 32, 50 * PS - 1]);
+    v
 }
 
 #[test]
-fn get_json_is_etcdctls_bytes() {
-    let want =
-        std::fs::read_to_string(fixtures::own().join("own-35.get.head.keys-only.json")).unwrap();
-    let o = run(&[
-        "get",
-        &own("own-35.db"),
-        "",
-        "--from-key",
-        "--keys-only",
-        "-w",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stdout(&o) == without_ids(&want),
-        "differs from etcdctl's listing"
-    );
-    // h3: zero-length values, a binary key, overflow values; the digest of the listing.
-    let o = run(&["get", &corpus("h3.db"), "", "--prefix", "-w", "json"]);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["header"]["revision"], 13);
-    assert_eq!(v["header"]["raft_term"], 2);
-    assert_eq!(v["count"], 10);
-    assert!(v.get("more").is_none());
+fn verify_real_snapshots() {
+    for name in ["h4-empty.db", "h5-k8s.db"] {
+        let p = data(name);
+        let r = etcdsnap(&["verify", p.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{name}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("OK    trailer"), "{}", r.stdout);
+        assert!(r.stdout.trim_end().ends_with("verify: OK"));
+        assert!(r.stderr.is_empty());
+    }
+    // The same file without its trailer: a member's db.
+    let dir = scratch();
+    let b = fixture("h5-k8s.db");
+    let p = write(&dir, "db", &b[..50 * PS]);
+    let r = etcdsnap(&["verify", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("NOTE  trailer    no sha256 trailer"));
+    // A data directory.
+    std::fs::create_dir_all(dir.join("data/member/snap")).unwrap();
+    std::fs::copy(&p, dir.join("data/member/snap/db")).unwrap();
+    let r = etcdsnap(&["verify", dir.join("data").to_str().unwrap()]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("reading"));
 }
 
 #[test]
-fn get_simple_fields_and_shapes() {
-    let db = own("own-35.db");
-    // simple: key line, value line, raw bytes.
-    let o = run(&["get", &db, "foo"]);
-    assert_eq!(o.stdout, b"foo\nbar2\n");
-    let o = run(&["get", &db, "foo", "--print-value-only"]);
-    assert_eq!(o.stdout, b"bar2\n");
-    let o = run(&["get", &db, "foo", "--keys-only"]);
-    assert_eq!(o.stdout, b"foo\n\n");
-    // A binary value printed raw.
-    let o = run(&["get", &db, "", "--from-key", "--limit", "1"]);
-    assert_eq!(o.stdout, b"\x00bin-key\xff\x00\n\x00\x01\x02\x03\xff\n");
-    // fields at the compaction revision (readable), as etcdctl prints minus cluster/member id.
-    let o = run(&["get", &db, "foo", "--rev", "226", "-w", "fields"]);
-    assert_eq!(
-        stdout(&o),
-        "\"Revision\" : 256\n\"RaftTerm\" : 2\n\"Key\" : \"foo\"\n\"CreateRevision\" : 182\n\
-         \"ModRevision\" : 211\n\"Version\" : 2\n\"Value\" : \"bar2\"\n\"Lease\" : 0\n\
-         \"More\" : false\n\"Count\" : 1\n"
-    );
-    let o = run(&["get", &db, "", "--from-key", "--limit", "1", "-w", "fields"]);
-    assert!(stdout(&o).contains("\"Key\" : \"\\x00bin-key\\xff\\x00\"\n"));
-    assert!(stdout(&o).contains("\"Value\" : \"\\x00\\x01\\x02\\x03\\xff\"\n"));
-    assert!(stdout(&o).contains("\"More\" : true\n"));
-    // --limit: more and the whole range's count.
-    let o = run(&[
-        "get",
-        &db,
-        "/registry/pods/",
-        "--prefix",
-        "--limit",
-        "2",
-        "-w",
-        "json",
-    ]);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["kvs"].as_array().unwrap().len(), 2);
-    assert_eq!(v["more"], true);
-    assert!(v["count"].as_i64().unwrap() > 2);
-    // count-only in every format; keys-only with it is accepted.
-    let o = run(&["get", &db, "", "--from-key", "--count-only", "--keys-only"]);
-    assert_eq!(stdout(&o), "205\n");
-    let o = run(&["get", &db, "", "--from-key", "--count-only", "-w", "json"]);
-    assert_eq!(
-        stdout(&o),
-        "{\"header\":{\"revision\":256,\"raft_term\":2},\"count\":205}\n"
-    );
-    // A 3.4 file has no raft term.
-    let o = run(&["get", &own("own-34.db"), "foo", "-w", "json"]);
-    assert!(stdout(&o).starts_with("{\"header\":{\"revision\":256},\"kvs\":[{\"key\":\"Zm9v\""));
-    // sort-by / order.
-    let o = run(&[
-        "get",
-        &db,
-        "/registry/pods/ns-0/",
-        "--prefix",
-        "--sort-by",
-        "modify",
-        "--order",
-        "DESCEND",
-        "-w",
-        "json",
-    ]);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let mods: Vec<i64> = v["kvs"]
+fn verify_json_schema() {
+    let p = data("h5-k8s.db");
+    let r = etcdsnap(&["verify", "-w", "json", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["file"], p.to_str().unwrap());
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["file_size"], 204_832);
+    let names: Vec<&str> = v["checks"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|kv| kv["mod_revision"].as_i64().unwrap())
+        .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert!(
-        mods.windows(2).all(|w| w[0] >= w[1]) && mods.len() == 8,
-        "{mods:?}"
-    );
+    assert_eq!(names, ["trailer", "metas", "structure", "etcd"]);
+    for c in v["checks"].as_array().unwrap() {
+        assert_eq!(c["status"], "ok");
+        assert!(c["summary"].is_string() && c["findings"].is_array());
+        assert!(c["findings_total"].is_u64());
+    }
+    // A damaged file: a failing check with located findings.
+    let dir = scratch();
+    let (_, own) = damaged()
+        .into_iter()
+        .find(|(n, _)| *n == "child-is-itself")
+        .unwrap();
+    let p = write(&dir, "cycle.db", &own);
+    let r = etcdsnap(&["verify", "-w", "json", p.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    let st = &v["checks"][2];
+    assert_eq!(st["status"], "fail");
+    let f = st["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("cycle"))
+        .unwrap();
+    assert_eq!(f["severity"], "error");
+    assert!(f["page"].is_u64() && f["bucket"] == "key" && f["offset"].is_u64());
 }
 
 #[test]
-fn get_exit_codes() {
-    let db = own("own-35.db");
-    // Missing key: nothing, exit 0 (json: only the header, like etcdctl).
-    let o = run(&["get", &db, "nope"]);
-    assert_eq!((o.status.code(), o.stdout.len()), (Some(0), 0));
-    let o = run(&["get", &db, "nope", "-w", "json"]);
-    assert_eq!(
-        stdout(&o),
-        "{\"header\":{\"revision\":256,\"raft_term\":2}}\n"
-    );
-    // etcd's refusals, in etcd's words, exit 2.
-    for (rev, msg) in [
-        (
-            "225",
-            "etcdserver: mvcc: required revision has been compacted",
-        ),
-        (
-            "257",
-            "etcdserver: mvcc: required revision is a future revision",
-        ),
+fn verify_damaged_files_exit_1() {
+    let dir = scratch();
+    let base = fixture("h5-k8s.db");
+    let mut cases = damaged();
+    for len in truncations() {
+        cases.push(("truncated", base[..len].to_vec()));
+    }
+    let mut trailer = base.clone();
+    let last = trailer.len() - 1;
+    trailer[last] ^= 1;
+    cases.push(("bad-trailer", trailer));
+    for (i, (name, bytes)) in cases.iter().enumerate() {
+        let p = write(&dir, &format!("{i}-{name}.db"), bytes);
+        let r = etcdsnap(&["verify", p.to_str().unwrap()]);
+        assert_eq!(
+            r.code,
+            1,
+            "{name} ({} bytes): {}{}",
+            bytes.len(),
+            r.stdout,
+            r.stderr
+        );
+        assert!(r.stdout.contains("FAIL"), "{name}: {}", r.stdout);
+        assert!(r.stdout.contains("verify: FAILED"));
+        assert!(r.stderr.is_empty(), "{name}: {}", r.stderr);
+    }
+    let p = write(&dir, "empty", b"");
+    let r = etcdsnap(&["verify", p.to_str().unwrap()]);
+    assert!(r.stdout.contains("file is empty"), "{}", r.stdout);
+}
+
+#[test]
+fn verify_caps_printed_findings() {
+    // Every branch element pointing past the end: one finding per element, plus the pages
+    // no longer reached.
+    let dir = scratch();
+    let mut b = fixture("h5-k8s.db");
+    let branch = key_branch(&b);
+    let count = u16::from_le_bytes([b[branch * PS + 10], b[branch * PS + 11]]) as usize;
+    for i in 0..count {
+        put_u64(&mut b, branch * PS + 16 + 16 * i + 8, 1_000_000 + i as u64);
+    }
+    let p = write(&dir, "wrecked.db", &b);
+    let r = etcdsnap(&["verify", "--max-findings", "3", p.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("more findings"), "{}", r.stdout);
+    assert!(r.stdout.lines().count() < 30, "{}", r.stdout);
+}
+
+#[test]
+fn unreadable_paths_exit_2() {
+    let dir = scratch();
+    for (what, path) in [
+        ("missing", dir.join("does-not-exist.db")),
+        ("directory", dir.clone()),
     ] {
-        let o = run(&["get", &db, "foo", "--rev", rev]);
-        assert_eq!(o.status.code(), Some(2));
-        assert_eq!(stderr(&o), format!("etcdsnap: {msg}\n"));
-        assert!(o.stdout.is_empty());
-    }
-    let o = run(&["get", &db, ""]);
-    assert_eq!(o.status.code(), Some(2));
-    assert_eq!(stderr(&o), "etcdsnap: etcdserver: key is not provided\n");
-    let o = run(&["get", &db, "foo", "-w", "json", "--print-value-only"]);
-    assert_eq!(o.status.code(), Some(2));
-    // Argument errors and unusable files: exit 2.
-    assert_eq!(
-        run(&["get", &db, "a", "--prefix", "--from-key"])
-            .status
-            .code(),
-        Some(2)
-    );
-    let o = run(&["get", "/nonexistent/file.db", "foo"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).starts_with("etcdsnap: /nonexistent/file.db: "));
-}
-
-/// Every `etcdctl get` case of fixtures/mvcc-get, replayed byte for byte.
-#[test]
-fn get_equals_etcdctl_in_every_format() {
-    use base64::Engine as _;
-    use std::os::unix::ffi::OsStringExt;
-    let dir = fixtures::fixtures().join("mvcc-get");
-    let cases: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
-    let db = dir.join("store.db");
-    let mut checked = 0;
-    for c in cases["cases"].as_array().unwrap() {
-        let fmt = c["format"].as_str().unwrap();
-        let mut args: Vec<std::ffi::OsString> = vec!["get".into(), db.clone().into()];
-        for a in c["args"].as_array().unwrap() {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(a.as_str().unwrap())
-                .unwrap();
-            args.push(std::ffi::OsString::from_vec(bytes));
+        for cmd in ["verify", "status"] {
+            let r = etcdsnap(&[cmd, path.to_str().unwrap()]);
+            assert_eq!(r.code, 2, "{cmd} {what}");
+            assert!(r.stdout.is_empty());
+            let line = r.stderr.trim_end();
+            assert_eq!(line.lines().count(), 1, "{line}");
+            assert!(
+                line.starts_with(&format!("etcdsnap: {}: ", path.display())),
+                "{line}"
+            );
         }
-        args.push("-w".into());
-        args.push(fmt.into());
-        let o = Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
-            .args(&args)
-            .output()
-            .unwrap();
-        let want = std::fs::read(dir.join(c["stdout"].as_str().unwrap())).unwrap();
-        let what = format!("{args:?}");
-        let error = c["error"].as_str();
-        match c["exit"].as_i64().unwrap() {
-            0 => {
-                assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
-                assert!(o.stdout == want, "{what}: stdout differs from etcdctl's");
-            }
-            // Server errors (compacted, future, empty key): etcd's words, our exit code.
-            1 => {
-                assert_eq!(o.status.code(), Some(2), "{what}");
-                assert_eq!(
-                    stderr(&o),
-                    format!("etcdsnap: {}\n", error.unwrap()),
-                    "{what}"
-                );
-                assert!(o.stdout.is_empty(), "{what}");
-            }
-            // Flag combinations etcdctl refuses.
-            _ if error.unwrap().starts_with("--count-only") => {
-                // Intended difference: answered in every format.
-                assert_eq!(o.status.code(), Some(0), "{what}");
-                assert!(stdout(&o).contains(if fmt == "json" { "\"count\":" } else { "" }));
-            }
-            _ => {
-                assert_eq!(o.status.code(), Some(2), "{what}");
-                assert_eq!(
-                    stderr(&o),
-                    format!("etcdsnap: {}\n", error.unwrap()),
-                    "{what}"
-                );
-            }
+    }
+    // Wrong arguments.
+    assert_eq!(etcdsnap(&["verify"]).code, 2);
+    assert_eq!(etcdsnap(&["verify", "-w", "yaml", "x"]).code, 2);
+}
+
+#[test]
+fn status_damaged_inputs_exit_2_with_one_line() {
+    let dir = scratch();
+    let base = fixture("h5-k8s.db");
+    let mut cases = damaged();
+    for len in (0..50 * PS)
+        .step_by(PS / 2)
+        .chain([1, 77, 1023, 50 * PS - 1])
+    {
+        cases.push(("truncated", base[..len].to_vec()));
+    }
+    for (i, (name, bytes)) in cases.iter().enumerate() {
+        let p = write(&dir, &format!("{i}-{name}.db"), bytes);
+        let r = etcdsnap(&["status", p.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{name} ({} bytes): {}", bytes.len(), r.stdout);
+        assert!(r.stdout.is_empty(), "{name}: {}", r.stdout);
+        let line = r.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "{name}: {line}");
+        assert!(
+            line.starts_with(&format!("etcdsnap: {}: ", p.display())),
+            "{name}: {line}"
+        );
+        assert!(line.len() > p.display().to_string().len() + 12);
+    }
+}
+
+fn fingerprint(p: &Path) -> ([u8; 32], SystemTime, u64) {
+    let b = std::fs::read(p).unwrap();
+    let md = std::fs::metadata(p).unwrap();
+    (Sha256::digest(&b).into(), md.modified().unwrap(), md.len())
+}
+
+#[test]
+fn input_is_never_changed() {
+    let dir = scratch();
+    let files = [
+        write(&dir, "h5.db", &fixture("h5-k8s.db")),
+        write(&dir, "h4.db", &fixture("h4-empty.db")),
+        write(&dir, "cycle.db", &damaged().remove(4).1),
+    ];
+    for p in &files {
+        let before = fingerprint(p);
+        let s = p.to_str().unwrap();
+        for args in [
+            vec!["status", s],
+            vec!["status", "-w", "json", s],
+            vec!["status", "-w", "simple", s],
+            vec!["status", "-w", "fields", s],
+            vec!["status", "-w", "table", s, "--threads", "1"],
+            vec!["verify", s],
+            vec!["verify", "-w", "json", s],
+        ] {
+            let _ = etcdsnap(&args);
+            assert_eq!(fingerprint(p), before, "{args:?} changed the file");
         }
-        checked += 1;
     }
-    assert!(checked >= 60, "{checked} cases");
-}
-
-#[test]
-fn hashkv_shapes() {
-    let db = own("own-35.db");
-    let o = run(&["hashkv", &db, "-w", "json"]);
-    assert_eq!(
-        stdout(&o),
-        "{\"hash\":1944210181,\"compact_revision\":226,\"revision\":256,\"hash_revision\":256}\n"
-    );
-    let o = run(&["hashkv", &db, "--rev", "227"]);
-    assert_eq!(stdout(&o), "1407240462, 226, 256\n");
-    let o = run(&["hashkv", &db, "-w", "table"]);
-    assert_eq!(
-        stdout(&o),
-        "+------------+------------------+----------+\n\
-         |    HASH    | COMPACT REVISION | REVISION |\n\
-         +------------+------------------+----------+\n\
-         | 1944210181 |              226 |      256 |\n\
-         +------------+------------------+----------+\n"
-    );
-    let o = run(&["hashkv", &db, "--rev", "226"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert_eq!(
-        stderr(&o),
-        "etcdsnap: etcdserver: mvcc: required revision has been compacted\n"
-    );
-}
-
-#[test]
-fn history_shapes() {
-    let db = own("own-35.db");
-    let o = run(&["history", &db, "/registry/pods/ns-1/pods-0"]);
-    assert_eq!(o.status.code(), Some(0));
-    assert_eq!(
-        stdout(&o),
-        "/registry/pods/ns-1/pods-0  (3 revisions, 1 generation, deleted)\n\
-         \x20 14_0         put     create=14 mod=14 version=1 lease=0 size=470\n\
-         \x20 227_0        put     create=14 mod=227 version=2 lease=0 size=178\n\
-         \x20 243_0        delete\n"
-    );
-    let o = run(&[
-        "history",
-        &db,
-        "/registry/deployments/ns-2/",
-        "--prefix",
-        "-w",
-        "json",
-    ]);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(
-        (v["revision"].as_i64(), v["compact_revision"].as_i64()),
-        (Some(256), Some(226))
-    );
-    let keys = v["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 8);
-    // deployments-0 was deleted by the delete-range and created again.
-    let d0 = &keys[0];
-    assert_eq!(d0["live"], true);
-    let revs = d0["revisions"].as_array().unwrap();
-    assert!(revs.iter().any(|r| r["tombstone"] == true));
-    assert_eq!(revs.last().unwrap()["version"], 1);
-    // A key compacted away has no history left; nothing is printed.
-    let o = run(&["history", &db, "/locks/l-1"]);
-    assert_eq!((o.status.code(), o.stdout.len()), (Some(0), 0));
-}
-
-#[test]
-fn info_shapes() {
-    let o = run(&["info", &corpus("h2a.db"), "-w", "json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["auth"]["enabled"], true);
-    assert_eq!(v["store"]["compact_revision"], 53);
-    assert_eq!(v["file"]["sha256_trailer"], true);
-    assert_eq!(v["file"]["freelist"]["persisted"], false);
-    assert_eq!(v["cluster"]["members"].as_array().unwrap().len(), 1);
-    assert!(!stdout(&o).contains("$2a$"));
-    // The schema: every section and field, pinned (additions are fine, renames are not).
-    let keys =
-        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
-    let mut top = keys(&v);
-    top.sort();
-    assert_eq!(
-        top,
-        [
-            "alarms",
-            "auth",
-            "cluster",
-            "file",
-            "leases",
-            "missing_leases",
-            "store"
-        ]
-    );
-    for (section, fields) in [
-        (
-            "file",
-            &[
-                "file_size",
-                "page_size",
-                "pages",
-                "total_size",
-                "sha256_trailer",
-                "active_meta",
-                "txid",
-                "freelist",
-                "buckets",
-            ][..],
-        ),
-        (
-            "store",
-            &[
-                "consistent_index",
-                "term",
-                "conf_state",
-                "storage_version",
-                "current_revision",
-                "compact_revision",
-                "scheduled_compact_revision",
-                "finished_compact_revision",
-                "compaction_interrupted",
-                "revisions_stored",
-                "live_keys",
-            ][..],
-        ),
-        (
-            "cluster",
-            &["version", "downgrade", "members", "removed_members"][..],
-        ),
-        ("auth", &["enabled", "revision", "users", "roles"][..]),
-    ] {
-        let mut got = keys(&v[section]);
-        got.sort();
-        let mut want: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
-        want.sort();
-        assert_eq!(got, want, "{section}");
-    }
-    let mut lease = keys(&v["leases"][0]);
-    lease.sort();
-    assert_eq!(
-        lease,
-        ["attached_keys", "id", "id_hex", "remaining_ttl", "ttl"]
-    );
-    let mut member = keys(&v["cluster"]["members"][0]);
-    member.sort();
-    assert_eq!(
-        member,
-        ["client_urls", "id", "is_learner", "name", "peer_urls"]
-    );
-    let mut user = keys(&v["auth"]["users"][0]);
-    user.sort();
-    assert_eq!(user, ["has_password", "name", "no_password", "roles"]);
-    let o = run(&["info", &own("own-35-member.db")]);
-    assert_eq!(o.status.code(), Some(0));
-    let text = stdout(&o);
-    assert!(text.contains("sha256 trailer: no"), "{text}");
-    assert!(
-        text.contains("compaction           226 (scheduled 226, finished 226)"),
-        "{text}"
-    );
-    assert!(!text.contains("$2a$"));
 }

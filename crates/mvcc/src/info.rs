@@ -506,6 +506,13 @@ pub fn info(snap: &Snapshot, threads: usize) -> Result<Info> {
     })
 }
 
+/// Entries and pages of every top-level bucket, in key order, from one walk of the pages the
+/// buckets reach (no value is read). What `info` lists under BUCKETS, for callers that want
+/// only that (`etcdsnap stats`).
+pub fn bucket_sizes(db: &Db) -> Result<Vec<BucketInfo>> {
+    Ok(PageWalk::run(db)?.buckets)
+}
+
 /// A walk over the pages every bucket reaches: entry and page counts per top-level bucket, and
 /// the number of distinct pages reached (overflow pages included).
 struct PageWalk {

@@ -10,8 +10,8 @@
 //! declared by hand), [`snapshot`] (the open file and etcd's meta bucket), [`status`]
 //! (`etcdutl snapshot status`), [`range`] (etcd's key ranges), [`keyspace`] (the live keys at
 //! a revision and the Range RPC), [`index`] (every revision of every key), [`hashkv`]
-//! (`endpoint hashkv`), [`info`] (what the file says about the cluster), [`verify`] (the integrity
-//! checks of `etcdsnap verify`).
+//! (`endpoint hashkv`), [`info`] (what the file says about the cluster), [`verify`] (the
+//! integrity checks of `etcdsnap verify`).
 
 pub mod crc;
 pub mod diff;

@@ -1,10 +1,12 @@
 //! One module per command; each takes its configuration and writers, returns an outcome.
 
+mod audit;
 mod diff;
 pub mod get;
 mod hashkv;
 mod history;
 mod info;
+mod stats;
 mod status;
 mod verify;
 
@@ -57,19 +59,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 out,
             )
         }
-        Command::Verify {
-            file,
-            write_out,
-            max_findings,
-        } => verify::run(
-            &verify::Config {
-                path: file,
-                format: write_out,
-                max_findings,
-            },
-            out,
-            err,
-        ),
         Command::Get {
             file,
             key,
@@ -85,6 +74,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             order,
             write_out,
             threads,
+            decode,
+            show_secrets,
         } => {
             let range = get::key_range(
                 &arg_bytes(&key),
@@ -106,6 +97,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 format: write_out,
                 print_value_only,
                 threads: threads.unwrap_or_else(default_threads),
+                decode,
+                show_secrets,
             };
             let snap = open(&file, err)?;
             get::run(&snap, &cfg, out)
@@ -153,6 +146,63 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 out,
             )
         }
+        Command::Stats {
+            file,
+            rev,
+            by,
+            top,
+            etcd_prefix,
+            write_out,
+            threads,
+        } => {
+            let cfg = stats::StatsConfig {
+                rev,
+                group_by: by,
+                top,
+                etcd_prefix,
+                format: write_out,
+                threads: threads.unwrap_or_else(default_threads).max(1),
+            };
+            let snap = open(&file, err)?;
+            stats::run(&snap, &cfg, out)
+        }
+        Command::Audit {
+            file,
+            rev,
+            mut resources,
+            etcd_prefix,
+            write_out,
+            history,
+            threads,
+        } => {
+            if resources.is_empty() {
+                resources.push("secrets".into());
+            }
+            resources.dedup();
+            let cfg = audit::AuditConfig {
+                rev,
+                resources,
+                etcd_prefix,
+                format: write_out,
+                threads: threads.unwrap_or_else(default_threads).max(1),
+                history,
+            };
+            let snap = open(&file, err)?;
+            audit::run(&snap, &cfg, out)
+        }
+        Command::Verify {
+            file,
+            write_out,
+            max_findings,
+        } => verify::run(
+            &verify::Config {
+                path: file,
+                format: write_out,
+                max_findings,
+            },
+            out,
+            err,
+        ),
     }
 }
 
@@ -176,6 +226,7 @@ pub fn default_threads() -> usize {
 
 /// Opens a snapshot (or a data directory's db), saying on stderr which file a directory led to.
 pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
+    // Snapshot::open refuses a bare directory itself (Error::NotADataDir).
     let snap = Snapshot::open(path).map_err(|e| Failure::at(path, e))?;
     if snap.from_data_dir() {
         let _ = writeln!(err, "etcdsnap: reading {}", snap.path().display());
@@ -183,8 +234,8 @@ pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
     Ok(snap)
 }
 
-/// A directory is accepted only when it is an etcd data directory (for commands that do not
-/// go through [`open`]).
+/// A directory is accepted only when it is an etcd data directory (for `verify`, which reads
+/// the file without [`Snapshot::open`]); the same words as [`etcdsnap_mvcc::Error::NotADataDir`].
 pub fn not_a_bare_directory(path: &Path) -> Result<(), Failure> {
     let (file, _) = etcdsnap_mvcc::snapshot::resolve_path(path);
     if file.is_dir() {
