@@ -188,10 +188,15 @@ pub enum VerifyFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// What changed between two snapshots: keys added, deleted, modified (value changed or
-    /// only revisions moved). Exit 0 when nothing differs, 1 when something does, 2 on error.
+    /// What changed between two snapshots (or one snapshot at two revisions).
+    ///
+    /// Keys added, deleted, and modified (value changed, or only revisions moved), then counts
+    /// per change kind and per group. Exit 0 when nothing differs, 1 when something does, 2 on
+    /// error.
+    #[command(display_order = 7)]
     Diff(DiffArgs),
     /// What `etcdutl snapshot status` prints: hash, revision, total keys, total size.
+    #[command(display_order = 1)]
     Status {
         /// A snapshot file, or an etcd data directory (its member/snap/db is read).
         file: PathBuf,
@@ -208,6 +213,7 @@ pub enum Command {
     /// revision and, for etcd 3.5+ files, the raft term; it cannot know the cluster and member
     /// ids, so they are omitted (also from `-w fields`). Unlike etcdctl, `--count-only` works
     /// in every format (simple prints the count) and may be combined with `--keys-only`.
+    #[command(display_order = 3)]
     Get {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
@@ -262,6 +268,7 @@ pub enum Command {
     ///
     /// Puts and deletions, with revision (main_sub), create and mod revision, version, lease
     /// and value size. Revisions removed by a compaction are gone from the file.
+    #[command(display_order = 4)]
     History {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
@@ -279,6 +286,7 @@ pub enum Command {
     /// With the store's compaction revision. There is no endpoint here, so the table is HASH | COMPACT REVISION | REVISION
     /// (REVISION = the store's current revision, the header revision of etcdctl's answer).
     /// Like etcd 3.4/3.5, R at or below the compaction is refused.
+    #[command(display_order = 5)]
     Hashkv {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
@@ -296,6 +304,7 @@ pub enum Command {
     ///
     /// Raft position, compaction, versions, members, leases (with their live keys), auth users and roles (never password hashes),
     /// alarms, buckets and pages.
+    #[command(display_order = 6)]
     Info {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
@@ -306,12 +315,13 @@ pub enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// What fills the store: live objects, history and tombstones per resource, the largest
-    /// objects, the most rewritten keys, and the file's pages (what a defrag would give back).
+    /// What fills the store, per resource, and what a compaction or a defrag would give back.
     ///
-    /// Live bytes are key + value of each key's newest revision; history is the older revisions
+    /// Live objects, history and tombstones per group, the largest objects, the most rewritten
+    /// keys, and the file's pages. Live bytes are key + value of each key's newest revision; history is the older revisions
     /// still stored (what a compaction would drop); keys outside the registry group by their
     /// first path segment.
+    #[command(display_order = 8)]
     Stats {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
@@ -335,10 +345,11 @@ pub enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Encryption at rest: which Secrets are encrypted (by provider and key) and which are
-    /// stored in plaintext. Exit 0 when all are encrypted, 1 when any is not.
+    /// Encryption at rest: which Secrets are encrypted, which are stored in plaintext.
     ///
-    /// Names only, never values. Objects are the live ones at the revision read.
+    /// Encrypted ones are counted by provider and key; plaintext ones are listed by namespace
+    /// and name. Exit 0 when all are encrypted, 1 when any is not. Names only, never values. Objects are the live ones at the revision read.
+    #[command(display_order = 9)]
     Audit {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
@@ -363,9 +374,12 @@ pub enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Checks a snapshot's integrity: the sha256 trailer, both meta pages, the whole B+tree
-    /// (every page, key order, freelist) and etcd's layer (revision keys, values, each key's
-    /// history, compaction revisions). Exit 0 when everything holds, 1 when anything fails.
+    /// Is this file sound? Checks everything, reports every finding.
+    ///
+    /// The sha256 trailer, both meta pages, the whole B+tree (every page, key order, freelist)
+    /// and etcd's layer (revision keys, values, each key's history, compaction revisions). Exit
+    /// 0 when everything holds, 1 when anything fails.
+    #[command(display_order = 2)]
     Verify {
         /// A snapshot file, or an etcd data directory (its member/snap/db is read).
         file: PathBuf,
