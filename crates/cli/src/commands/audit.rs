@@ -14,7 +14,7 @@
 
 use std::io::Write;
 
-use etcdsnap_k8s::{Audit, AuditReport, ValueKind, classify, parse_key_with_prefix};
+use etcdsnap_k8s::{Audit, AuditItem, AuditReport, ValueKind, classify, parse_key_with_prefix};
 use etcdsnap_mvcc::keyspace::{ScanOptions, keyspace_at, resolve_read};
 use etcdsnap_mvcc::{KeyRange, RevIndex, Snapshot};
 use serde::Serialize;
@@ -264,13 +264,7 @@ pub fn write_text(f: &Findings, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "PLAINTEXT ({n_plain})")?;
     for item in &r.plaintext {
-        writeln!(
-            out,
-            "  {:<16} {}  ({})",
-            readable(item.resource.as_bytes()),
-            readable(item.namespaced_name().as_bytes()),
-            item.class
-        )?;
+        write_item(out, item)?;
     }
     if n_other > 0 {
         writeln!(out)?;
@@ -279,13 +273,7 @@ pub fn write_text(f: &Findings, out: &mut dyn Write) -> std::io::Result<()> {
             "NOT ENCRYPTED, NOT READABLE ({n_other}): empty or opaque values"
         )?;
         for item in &r.other {
-            writeln!(
-                out,
-                "  {:<16} {}  ({})",
-                readable(item.resource.as_bytes()),
-                readable(item.namespaced_name().as_bytes()),
-                item.class
-            )?;
+            write_item(out, item)?;
         }
     }
     if let Some(h) = &f.history {
@@ -314,4 +302,15 @@ pub fn write_text(f: &Findings, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One audited object that is not encrypted: resource, namespace/name and what it holds.
+fn write_item(out: &mut dyn Write, item: &AuditItem) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  {:<16} {}  ({})",
+        readable(item.resource.as_bytes()),
+        readable(item.namespaced_name().as_bytes()),
+        item.class
+    )
 }

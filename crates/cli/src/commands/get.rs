@@ -13,6 +13,7 @@
 use std::io::Write;
 
 use etcdsnap_mvcc::keyspace::{self, RangeRequest, RangeResponse, SortOrder, SortTarget};
+use etcdsnap_mvcc::proto::KeyValueRef;
 use etcdsnap_mvcc::{Error, KeyRange, Snapshot};
 
 use crate::args::{GetFormat, Order, SortBy};
@@ -199,24 +200,11 @@ fn write_fields_decoded(
     show_secrets: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    if resp.header_revision > 0 {
-        writeln!(out, "\"Revision\" : {}", resp.header_revision)?;
-    }
-    if let Some(t) = resp.raft_term {
-        writeln!(out, "\"RaftTerm\" : {t}")?;
-    }
-    for kv in &resp.kvs {
-        writeln!(out, "\"Key\" : {}", go_quote(kv.key))?;
-        writeln!(out, "\"CreateRevision\" : {}", kv.create_revision)?;
-        writeln!(out, "\"ModRevision\" : {}", kv.mod_revision)?;
-        writeln!(out, "\"Version\" : {}", kv.version)?;
+    fields_with(resp, out, |kv, out| {
         let mut m = Map::new();
         decode_value(kv.key, kv.value, show_secrets).json_fields(kv.value, &mut m);
-        writeln!(out, "\"Object\" : {}", Value::Object(m))?;
-        writeln!(out, "\"Lease\" : {}", kv.lease)?;
-    }
-    writeln!(out, "\"More\" : {}", resp.more)?;
-    writeln!(out, "\"Count\" : {}", resp.count)
+        writeln!(out, "\"Object\" : {}", Value::Object(m))
+    })
 }
 
 /// etcd's RangeResponse through Go's encoding/json: zero fields omitted, bytes base64.
@@ -288,6 +276,17 @@ pub fn write_json(resp: &RangeResponse<'_>, out: &mut dyn Write) -> std::io::Res
 
 /// etcdctl's fields printer, without the ClusterID and MemberID lines a file cannot know.
 pub fn write_fields(resp: &RangeResponse<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    fields_with(resp, out, |kv, out| {
+        writeln!(out, "\"Value\" : {}", go_quote(kv.value))
+    })
+}
+
+/// The fields layout, with `value` writing the line that stands for each kv's value.
+fn fields_with(
+    resp: &RangeResponse<'_>,
+    out: &mut dyn Write,
+    mut value: impl FnMut(&KeyValueRef<'_>, &mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     if resp.header_revision > 0 {
         writeln!(out, "\"Revision\" : {}", resp.header_revision)?;
     }
@@ -299,7 +298,7 @@ pub fn write_fields(resp: &RangeResponse<'_>, out: &mut dyn Write) -> std::io::R
         writeln!(out, "\"CreateRevision\" : {}", kv.create_revision)?;
         writeln!(out, "\"ModRevision\" : {}", kv.mod_revision)?;
         writeln!(out, "\"Version\" : {}", kv.version)?;
-        writeln!(out, "\"Value\" : {}", go_quote(kv.value))?;
+        value(kv, out)?;
         writeln!(out, "\"Lease\" : {}", kv.lease)?;
     }
     writeln!(out, "\"More\" : {}", resp.more)?;
