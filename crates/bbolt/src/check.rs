@@ -909,6 +909,19 @@ pub fn check(db: &Db) -> Check {
 /// bucket, every bucket and sub-bucket, and the accounting of every page below the
 /// high-water mark. Never panics and always ends, whatever the file holds.
 pub fn check_with(db: &Db, opts: &CheckOptions) -> Check {
+    run_check(db, opts, true)
+}
+
+/// bbolt's own `Tx.Check` (what `etcdutl snapshot status` runs first), with this module's
+/// bounds: every page reachable once or free once, page ids, types and overflow runs, the
+/// freelist, branch element arrays, sub-buckets. It does not compare keys (bbolt 1.3.6 does
+/// not either), so it touches only page headers and element arrays: cheap enough to run
+/// before every `status`. [`check_with`] is the exhaustive superset behind `verify`.
+pub fn check_pages(db: &Db, opts: &CheckOptions) -> Check {
+    run_check(db, opts, false)
+}
+
+fn run_check(db: &Db, opts: &CheckOptions, keys: bool) -> Check {
     let meta = *db.meta();
     let ps = u64::from(meta.page_size);
     let data = db.data();
@@ -931,6 +944,7 @@ pub fn check_with(db: &Db, opts: &CheckOptions) -> Check {
         },
         pending: VecDeque::new(),
         inline_budget: data.len() as u64 / 32 + 1,
+        keys,
     };
     for id in 0..2 {
         if w.reachable.insert(id) {
@@ -1012,6 +1026,8 @@ struct Walker<'a> {
     /// buckets could otherwise multiply without end; a real file holds at most one per 32
     /// bytes (an empty inline bucket's value is 32 bytes).
     inline_budget: u64,
+    /// Compare keys (order, separators); false for [`check_pages`].
+    keys: bool,
 }
 
 fn bucket_label(name: &str) -> &str {
@@ -1215,20 +1231,22 @@ impl<'a> Walker<'a> {
             let elem_off = self
                 .page_offset(fr.id)
                 .map(|o| o + (raw::PAGE_HEADER_SIZE + i * raw::BRANCH_ELEM_SIZE) as u64);
-            self.key_checks(
-                fr.id,
-                i,
-                elem.key,
-                fr.prev,
-                Bounds {
-                    lower: fr.lower,
-                    upper: fr.upper,
-                    separator: None,
-                    from: fr.from,
-                },
-                name,
-                elem_off,
-            );
+            if self.keys {
+                self.key_checks(
+                    fr.id,
+                    i,
+                    elem.key,
+                    fr.prev,
+                    Bounds {
+                        lower: fr.lower,
+                        upper: fr.upper,
+                        separator: None,
+                        from: fr.from,
+                    },
+                    name,
+                    elem_off,
+                );
+            }
             if let Some(t) = stack.last_mut() {
                 t.prev = Some(elem.key);
             }
@@ -1381,7 +1399,7 @@ impl<'a> Walker<'a> {
             });
             return None;
         }
-        if let (Some(sep), Ok(first)) = (bounds.separator, page.branch(0))
+        if let (true, Some(sep), Ok(first)) = (self.keys, bounds.separator, page.branch(0))
             && first.key != sep
         {
             self.out.push(
@@ -1487,6 +1505,15 @@ impl<'a> Walker<'a> {
                 }
             };
             let off = base.map(|o| o + (raw::PAGE_HEADER_SIZE + i * raw::LEAF_ELEM_SIZE) as u64);
+            if !self.keys {
+                // Page accounting only: the element's flags say whether it is a bucket.
+                if e.flags & raw::BUCKET_LEAF_FLAG == 0 {
+                    self.stats.keys += 1;
+                } else {
+                    self.sub_bucket(name, e.key, e.value, page.id(), nest, off);
+                }
+                continue;
+            }
             if i == 0 && bounds.separator.is_some_and(|s| s != e.key) {
                 let mut f = Finding::new(
                     Severity::Warning,

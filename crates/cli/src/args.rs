@@ -86,6 +86,8 @@ pub enum HashKvFormat {
     Json,
     /// A bordered table: HASH | COMPACT REVISION | REVISION.
     Table,
+    /// One `"Field" : value` line each (etcdutl 3.6's hashkv fields).
+    Fields,
 }
 
 /// Output formats of `info`.
@@ -196,13 +198,22 @@ pub enum Command {
     #[command(display_order = 7)]
     Diff(DiffArgs),
     /// What `etcdutl snapshot status` prints: hash, revision, total keys, total size.
+    ///
+    /// Byte for byte what etcdutl of --etcd-version prints (default: the etcd that wrote the
+    /// file, from its storage version; 3.5 when it has none). Like etcdutl, the file is first
+    /// checked the way bbolt's Tx.Check does; a damaged file is refused (exit 1, one line per
+    /// problem on stderr), as is one etcdutl of that version cannot read.
     #[command(display_order = 1)]
     Status {
         /// A snapshot file, or an etcd data directory (its member/snap/db is read).
         file: PathBuf,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "table")]
+        /// Output format (etcdutl's default is simple).
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: StatusFormat,
+        /// Whose etcdutl to reproduce: 3.5, 3.6 or 3.7 (default: the writer's storage
+        /// version's major.minor, 3.5 when there is none).
+        #[arg(long, value_name = "VERSION")]
+        etcd_version: Option<etcdsnap_mvcc::versions::EtcdVersion>,
         /// Threads for hashing (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -296,6 +307,16 @@ pub enum Command {
         /// Output format.
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: HashKvFormat,
+        /// Whose hashkv to reproduce: 3.5 (this command's 3.5 shape), 3.6 or 3.7 (etcdutl
+        /// hashkv's shape); with a patch release, its rules (3.5.1 to 3.5.15 and 3.4 before
+        /// 3.4.34 hash a tombstone at the compaction revision). Default: the writer's storage
+        /// version's major.minor, 3.5 when there is none (the newest 3.5's rules).
+        #[arg(long, value_name = "VERSION")]
+        etcd_version: Option<etcdsnap_mvcc::versions::EtcdVersion>,
+        /// Print what `etcdctl endpoint hashkv` (of --etcd-version) prints for a member at
+        /// this endpoint, instead of the offline shape.
+        #[arg(long, value_name = "ENDPOINT")]
+        endpoint: Option<String>,
         /// Threads for hashing (default: all cores).
         #[arg(long)]
         threads: Option<usize>,

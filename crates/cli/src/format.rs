@@ -64,6 +64,17 @@ impl Table {
 
     /// Borders, centered headers, right-aligned cells.
     pub fn render_etcd(&self) -> String {
+        self.render_with(&ASCII)
+    }
+
+    /// As etcd 3.7's tools draw it (olekukonko/tablewriter v1.1.4, default Blueprint renderer
+    /// with the light box-drawing style): the same cells, padding and alignment as
+    /// [`Table::render_etcd`], borders in `┌─┬┐ │ ├┼┤ └┴┘`.
+    pub fn render_etcd37(&self) -> String {
+        self.render_with(&LIGHT)
+    }
+
+    fn render_with(&self, g: &Glyphs) -> String {
         let width = |s: &str| s.chars().count();
         let widths: Vec<usize> = (0..self.headers.len())
             .map(|i| {
@@ -77,16 +88,19 @@ impl Table {
             })
             .collect();
         let mut s = String::new();
-        let border = |s: &mut String| {
-            s.push('+');
-            for w in &widths {
-                s.push_str(&"-".repeat(w + 2));
-                s.push('+');
+        let border = |s: &mut String, [l, m, r]: [char; 3]| {
+            s.push(l);
+            for (i, w) in widths.iter().enumerate() {
+                if i > 0 {
+                    s.push(m);
+                }
+                s.push_str(&g.row.to_string().repeat(w + 2));
             }
+            s.push(r);
             s.push('\n');
         };
-        border(&mut s);
-        s.push('|');
+        border(&mut s, g.top);
+        s.push(g.column);
         for (h, w) in self.headers.iter().zip(&widths) {
             let gap = w - width(h);
             let left = gap / 2;
@@ -94,12 +108,13 @@ impl Table {
             s.push_str(&" ".repeat(left));
             s.push_str(h);
             s.push_str(&" ".repeat(gap - left));
-            s.push_str(" |");
+            s.push(' ');
+            s.push(g.column);
         }
         s.push('\n');
-        border(&mut s);
+        border(&mut s, g.mid);
         for r in &self.rows {
-            s.push('|');
+            s.push(g.column);
             for (i, w) in widths.iter().enumerate() {
                 let c = r.get(i).map_or("", |c| c.as_str());
                 s.push(' ');
@@ -110,16 +125,44 @@ impl Table {
                     s.push_str(&" ".repeat(w - width(c)));
                     s.push_str(c);
                 }
-                s.push_str(" |");
+                s.push(' ');
+                s.push(g.column);
             }
             s.push('\n');
         }
         if !self.rows.is_empty() {
-            border(&mut s);
+            border(&mut s, g.bottom);
         }
         s
     }
 }
+
+/// The characters a table is drawn with.
+struct Glyphs {
+    row: char,
+    column: char,
+    top: [char; 3],
+    mid: [char; 3],
+    bottom: [char; 3],
+}
+
+/// tablewriter v0.0.5 (etcd 3.4-3.6).
+const ASCII: Glyphs = Glyphs {
+    row: '-',
+    column: '|',
+    top: ['+', '+', '+'],
+    mid: ['+', '+', '+'],
+    bottom: ['+', '+', '+'],
+};
+
+/// tablewriter v1.1.4 `StyleLight` (etcd 3.7), `tw/symbols.go`.
+const LIGHT: Glyphs = Glyphs {
+    row: '─',
+    column: '│',
+    top: ['┌', '┬', '┐'],
+    mid: ['├', '┼', '┤'],
+    bottom: ['└', '┴', '┘'],
+};
 
 /// Go's `%q` of `string(b)` as etcdctl 3.5.1 (built with Go 1.16) prints it: `\a \b \f \n
 /// \r \t \v \\ \"`, other controls below 0x20 as `\xNN`, invalid UTF-8 bytes as `\xNN`,
@@ -224,6 +267,33 @@ mod tests {
         );
         assert_eq!(go_quote(b"x\"y\\"), r#""x\"y\\""#);
         assert_eq!(go_quote(b""), r#""""#);
+    }
+
+    #[test]
+    fn tables_like_tablewriter_v1_1_4() {
+        // olekukonko/tablewriter v1.1.4 tests/basic_test.go TestBasicTableDefault (rows
+        // left-aligned, its default) and TestBasicTableASCII: the same layout in both glyph sets.
+        let mut t = super::Table::new(&["Name", "Age", "City"]).left_aligned();
+        t.row(vec!["Alice".into(), "25".into(), "New York".into()]);
+        t.row(vec!["Bob".into(), "30".into(), "Boston".into()]);
+        assert_eq!(
+            t.render_etcd37(),
+            "┌───────┬─────┬──────────┐\n\
+             │ NAME  │ AGE │   CITY   │\n\
+             ├───────┼─────┼──────────┤\n\
+             │ Alice │ 25  │ New York │\n\
+             │ Bob   │ 30  │ Boston   │\n\
+             └───────┴─────┴──────────┘\n"
+        );
+        assert_eq!(
+            t.render_etcd(),
+            "+-------+-----+----------+\n\
+             | NAME  | AGE |   CITY   |\n\
+             +-------+-----+----------+\n\
+             | Alice | 25  | New York |\n\
+             | Bob   | 30  | Boston   |\n\
+             +-------+-----+----------+\n"
+        );
     }
 
     #[test]

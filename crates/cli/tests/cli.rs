@@ -292,6 +292,19 @@ fn status_damaged_inputs_exit_2_with_one_line() {
     for (i, (name, bytes)) in cases.iter().enumerate() {
         let p = write(&dir, &format!("{i}-{name}.db"), bytes);
         let r = etcdsnap(&["status", p.to_str().unwrap()]);
+        if matches!(*name, "child-out-of-range" | "child-is-itself") {
+            // Pages bbolt's check (run by etcdutl before status) reports: refused like
+            // etcdutl refuses them, exit 1 (tests/versions.rs checks the lines).
+            assert_eq!(r.code, 1, "{name}: {}{}", r.stdout, r.stderr);
+            assert!(r.stdout.is_empty(), "{name}: {}", r.stdout);
+            assert!(
+                r.stderr
+                    .starts_with("Error: snapshot file integrity check failed. "),
+                "{name}: {}",
+                r.stderr
+            );
+            continue;
+        }
         assert_eq!(r.code, 2, "{name} ({} bytes): {}", bytes.len(), r.stdout);
         assert!(r.stdout.is_empty(), "{name}: {}", r.stdout);
         let line = r.stderr.trim_end();

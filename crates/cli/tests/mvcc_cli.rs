@@ -339,7 +339,8 @@ fn info_shapes() {
             "file",
             "leases",
             "missing_leases",
-            "store"
+            "store",
+            "writer"
         ]
     );
     for (section, fields) in [

@@ -49,9 +49,9 @@ fn every_corpus_snapshot_in_every_format_matches_etcdutl_3_5() {
 }
 
 #[test]
-fn default_format_is_table_and_threads_do_not_change_the_hash() {
+fn default_format_is_simple_like_etcdutl_and_threads_do_not_change_the_hash() {
     let db = corpus_db("h1.db");
-    let table = std::fs::read(corpus_file("h1.db.status.table")).unwrap();
+    let table = std::fs::read(corpus_file("h1.db.status.simple")).unwrap();
     let out = etcdsnap(&["status".as_ref(), db.as_os_str()]);
     assert_eq!(out.stdout, table);
     for threads in ["1", "2", "3", "8"] {

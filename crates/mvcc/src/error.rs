@@ -92,4 +92,13 @@ pub enum Error {
         /// The newest revision.
         current: i64,
     },
+    /// The etcd whose rules were asked for refuses this file (it fails or panics on it); the
+    /// message is in that tool's words where it has some.
+    #[error("{message}")]
+    Refused {
+        /// What the tool says.
+        message: String,
+        /// The key concerned, escaped (empty when none).
+        key: String,
+    },
 }

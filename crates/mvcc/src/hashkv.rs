@@ -12,6 +12,9 @@
 //! (on several threads, CRC-32C values combine), remembers the few entries below it, and
 //! hashes those last; the two CRCs are then combined in file order. When nothing lies at or
 //! below the compaction (never compacted, or compacted away) no protobuf is decoded at all.
+//!
+//! [`HashRules`] selects the etcd release: the tombstone skip can be turned off (etcd before
+//! 3.4.34/3.5.16, e.g. 3.5.1), and 3.6 accepts R equal to the compaction revision.
 
 use etcdsnap_bbolt::Entry;
 
@@ -38,7 +41,48 @@ pub struct HashKv {
 /// below the compaction is [`Error::Compacted`] (etcd 3.6 allows the compaction revision
 /// itself); past the store is [`Error::FutureRevision`].
 pub fn resolve_hash(store: &StoreRevisions, rev: i64) -> Result<i64> {
-    if rev > 0 && rev <= store.compact {
+    resolve_hash_with(store, rev, HashRules::default())
+}
+
+/// Which etcd's hashkv rules to follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashRules {
+    /// Skip a tombstone whose main revision is the compaction revision (etcd 3.4.34+,
+    /// 3.5.16+, 3.6+; older releases hash it).
+    pub skip_compacted_tombstone: bool,
+    /// Accept the compaction revision itself as R (etcd 3.6+: `rev < compactRev` is refused;
+    /// 3.4/3.5 refuse `rev <= compactRev`).
+    pub allow_compact_revision: bool,
+}
+
+impl Default for HashRules {
+    /// The newest etcd 3.5's rules.
+    fn default() -> HashRules {
+        HashRules {
+            skip_compacted_tombstone: true,
+            allow_compact_revision: false,
+        }
+    }
+}
+
+impl HashRules {
+    /// The rules of etcd `v`.
+    pub fn of(v: crate::versions::EtcdVersion) -> HashRules {
+        HashRules {
+            skip_compacted_tombstone: v.skips_compacted_tombstone(),
+            allow_compact_revision: v.at_least(3, 6),
+        }
+    }
+}
+
+/// [`resolve_hash`] under `rules`.
+pub fn resolve_hash_with(store: &StoreRevisions, rev: i64, rules: HashRules) -> Result<i64> {
+    let compacted = if rules.allow_compact_revision {
+        rev < store.compact
+    } else {
+        rev <= store.compact
+    };
+    if rev > 0 && compacted {
         return Err(Error::Compacted {
             requested: rev,
             compacted: store.compact,
@@ -64,9 +108,14 @@ struct Part<'a> {
 
 /// Computes hashkv at `rev` (0 = current) on up to `threads` threads.
 pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
+    hash_kv_with(snap, rev, threads, HashRules::default())
+}
+
+/// Computes hashkv at `rev` (0 = current) under `rules` on up to `threads` threads.
+pub fn hash_kv_with(snap: &Snapshot, rev: i64, threads: usize, rules: HashRules) -> Result<HashKv> {
     let bucket = snap.required(buckets::KEY)?;
     let store = snap.revisions()?;
-    let at = resolve_hash(&store, rev)?;
+    let at = resolve_hash_with(&store, rev, rules)?;
     let compact = store.compact;
     let mut crc = Crc32c::new();
     crc.update(buckets::KEY);
@@ -151,7 +200,7 @@ pub fn hash_kv(snap: &Snapshot, rev: i64, threads: usize) -> Result<HashKv> {
             if keep_nonempty && newest.get(e.kv.key) != Some(&(r, false)) {
                 continue;
             }
-            if r.main == compact && tombstone {
+            if rules.skip_compacted_tombstone && r.main == compact && tombstone {
                 continue;
             }
             crc.update(e.raw_key);

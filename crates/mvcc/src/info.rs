@@ -38,6 +38,9 @@ pub struct Info {
     pub auth: AuthInfo,
     /// Raised alarms.
     pub alarms: Vec<AlarmInfo>,
+    /// Which etcd wrote the file (storage version, schema, cluster version, downgrade), and
+    /// whose tools reports follow by default.
+    pub writer: crate::versions::Writer,
 }
 
 /// Facts about the bbolt file.
@@ -503,6 +506,7 @@ pub fn info(snap: &Snapshot, threads: usize) -> Result<Info> {
         missing_leases,
         auth,
         alarms,
+        writer: crate::versions::writer(snap)?,
     })
 }
 

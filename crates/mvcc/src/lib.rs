@@ -11,7 +11,8 @@
 //! (`etcdutl snapshot status`), [`range`] (etcd's key ranges), [`keyspace`] (the live keys at
 //! a revision and the Range RPC), [`index`] (every revision of every key), [`hashkv`]
 //! (`endpoint hashkv`), [`info`] (what the file says about the cluster), [`verify`] (the
-//! integrity checks of `etcdsnap verify`).
+//! integrity checks of `etcdsnap verify`), [`versions`] (which etcd wrote the file, whose
+//! tools a report imitates).
 
 pub mod crc;
 pub mod diff;
@@ -27,6 +28,7 @@ mod scan;
 pub mod snapshot;
 pub mod status;
 pub mod verify;
+pub mod versions;
 
 pub use error::{Error, Result};
 pub use index::{KeyHistory, Rev, RevIndex};

@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
+pub mod mutate;
+
 /// The repository's `fixtures/` directory.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")

@@ -87,6 +87,19 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
         None => writeln!(out, "  conf state           -")?,
     }
     writeln!(out, "  storage version      {}", opt(&s.storage_version))?;
+    let w = &info.writer;
+    if w.storage_version_raw.is_some() && w.storage_version.is_none() {
+        writeln!(
+            out,
+            "                       (not a version etcd can parse: etcd 3.6+ ignores it)"
+        )?;
+    }
+    writeln!(out, "  schema               {}", w.schema)?;
+    writeln!(
+        out,
+        "  etcd tools followed  {} (the default --etcd-version of status and hashkv)",
+        w.default_tools
+    )?;
     writeln!(out, "  current revision     {}", s.current_revision)?;
     writeln!(
         out,

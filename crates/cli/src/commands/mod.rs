@@ -49,15 +49,16 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
         Command::Status {
             file,
             write_out,
+            etcd_version,
             threads,
         } => {
+            let cfg = status::StatusConfig {
+                format: write_out,
+                etcd_version,
+                threads: threads.unwrap_or_else(default_threads),
+            };
             let snap = open(&file, err)?;
-            status::run(
-                &snap,
-                write_out,
-                threads.unwrap_or_else(default_threads),
-                out,
-            )
+            status::run(&snap, &cfg, out, err)
         }
         Command::Get {
             file,
@@ -122,16 +123,19 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             file,
             rev,
             write_out,
+            etcd_version,
+            endpoint,
             threads,
         } => {
-            let snap = open(&file, err)?;
-            hashkv::run(
-                &snap,
+            let cfg = hashkv::HashKvConfig {
                 rev,
-                write_out,
-                threads.unwrap_or_else(default_threads),
-                out,
-            )
+                format: write_out,
+                etcd_version,
+                endpoint,
+                threads: threads.unwrap_or_else(default_threads),
+            };
+            let snap = open(&file, err)?;
+            hashkv::run(&snap, &cfg, out)
         }
         Command::Info {
             file,

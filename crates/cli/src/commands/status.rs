@@ -1,59 +1,206 @@
-//! `etcdsnap status`: byte-identical to `etcdutl snapshot status` (3.5) in every format.
+//! `etcdsnap status`: byte-identical to `etcdutl snapshot status` of etcd 3.5, 3.6 or 3.7 in
+//! every format, refusing the files that etcdutl refuses.
+//!
+//! etcdutl runs bbolt's `Tx.Check` before it computes anything and refuses a damaged file
+//! with `Error: snapshot file integrity check failed. N errors found.` and one line per
+//! problem (exit 1); so does this command, with bbolt's own line for each problem bbolt names
+//! and ours for the damage bbolt would crash on (docs/etcd-versions.md lists the sources).
 
 use std::io::Write;
 
-use etcdsnap_mvcc::{Snapshot, status};
+use etcdsnap_bbolt::check::{self, CheckOptions, Finding, Problem, Severity};
+use etcdsnap_mvcc::status::{self, Rules, VersionedStatus};
+use etcdsnap_mvcc::versions::{self, EtcdVersion};
+use etcdsnap_mvcc::{Error, Snapshot};
 
 use crate::args::StatusFormat;
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::format::{Table, humanize_bytes};
 
+/// What `status` was asked.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusConfig {
+    /// Output format.
+    pub format: StatusFormat,
+    /// Whose etcdutl to reproduce (`None`: the writer's).
+    pub etcd_version: Option<EtcdVersion>,
+    /// Threads for hashing.
+    pub threads: usize,
+}
+
+/// Runs `status`.
 pub fn run(
     snap: &Snapshot,
-    format: StatusFormat,
-    threads: usize,
+    cfg: &StatusConfig,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> CmdResult {
-    let st = status::status(snap, threads).map_err(|e| Failure::at(snap.path(), e))?;
-    write_status(&st, format, out)?;
+    let fail = |e| Failure::at(snap.path(), e);
+    let version = match cfg.etcd_version {
+        Some(v) => v,
+        None => versions::default_version(snap).map_err(fail)?,
+    };
+    let problems = integrity_problems(snap);
+    if !problems.is_empty() {
+        writeln!(
+            err,
+            "Error: snapshot file integrity check failed. {} errors found.",
+            problems.len()
+        )?;
+        for p in &problems {
+            writeln!(err, "{p}")?;
+        }
+        return Ok(Outcome::Found);
+    }
+    let st = match status::status_with(snap, cfg.threads, Rules::of(version)) {
+        Ok(st) => st,
+        Err(Error::Refused { message, .. }) => {
+            writeln!(err, "Error: {message}")?;
+            return Ok(Outcome::Found);
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    write_versioned(&st, cfg.format, version, out)?;
     Ok(Outcome::Clean)
 }
 
-/// Writes `st` the way etcdutl 3.5 does.
-pub fn write_status(
-    st: &status::Status,
+/// The problems for which etcdutl refuses the file, one line each: bbolt's `Tx.Check`
+/// findings in bbolt's words, and the damage on which bbolt panics or crashes in ours.
+/// Empty when the file is sound enough for etcdutl.
+pub fn integrity_problems(snap: &Snapshot) -> Vec<String> {
+    let opts = CheckOptions {
+        max_findings: 100_000,
+    };
+    let c = check::check_pages(snap.db(), &opts);
+    let refused =
+        |f: &Finding| f.severity == Severity::Error || matches!(f.problem, Problem::EmptyBranch);
+    let mut lines: Vec<String> = c
+        .findings
+        .list
+        .iter()
+        .filter(|f| refused(f))
+        .map(bbolt_line)
+        .collect();
+    let counted = c.findings.errors
+        + c.findings
+            .list
+            .iter()
+            .filter(|f| f.severity != Severity::Error && refused(f))
+            .count() as u64;
+    if counted > lines.len() as u64 {
+        lines.push(format!(
+            "... and {} more (etcdsnap verify lists them)",
+            counted - lines.len() as u64
+        ));
+    }
+    lines
+}
+
+/// bbolt 1.3.6's line for a finding it reports (`tx.go`, `Tx.check`), ours otherwise.
+fn bbolt_line(f: &Finding) -> String {
+    let page = f.page.unwrap_or(0);
+    match &f.problem {
+        Problem::FreedTwice => format!("page {page}: already freed"),
+        Problem::MultipleReferences { .. } => format!("page {page}: multiple references"),
+        Problem::ReachableFreed => format!("page {page}: reachable freed"),
+        Problem::UnreachableUnfreed => format!("page {page}: unreachable unfreed"),
+        Problem::PageOutOfRange { hwm, .. } => format!("page {page}: out of bounds: {hwm}"),
+        Problem::UnexpectedType { flags, .. } => {
+            format!("page {page}: invalid type: {}", bbolt_type(*flags))
+        }
+        _ => f.to_string(),
+    }
+}
+
+/// bbolt's `page.typ()`.
+fn bbolt_type(flags: u16) -> String {
+    match flags {
+        f if f & 0x01 != 0 => "branch".into(),
+        f if f & 0x02 != 0 => "leaf".into(),
+        f if f & 0x04 != 0 => "meta".into(),
+        f if f & 0x10 != 0 => "freelist".into(),
+        f => format!("unknown<{f:02x}>"),
+    }
+}
+
+/// Writes `st` the way etcdutl `version` does: 3.5 (etcdutl/etcdutl/printer*.go at v3.5.1),
+/// 3.6 (a `version` field in every format, at v3.6.0), 3.7 (3.6's fields, the table drawn by
+/// tablewriter v1 with box-drawing characters, at v3.7.0).
+pub fn write_versioned(
+    v: &VersionedStatus,
     format: StatusFormat,
+    version: EtcdVersion,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    let st = &v.status;
+    // 3.6+: the field exists, empty when the file has no (parsable) storage version.
+    let ver = if version.at_least(3, 6) {
+        Some(v.version.as_deref().unwrap_or(""))
+    } else {
+        None
+    };
     match format {
-        StatusFormat::Json => writeln!(
-            out,
-            r#"{{"hash":{},"revision":{},"totalKey":{},"totalSize":{}}}"#,
-            st.hash, st.revision, st.total_key, st.total_size
-        ),
-        StatusFormat::Simple => writeln!(
-            out,
-            "{:x}, {}, {}, {}",
-            st.hash,
-            st.revision,
-            st.total_key,
-            humanize_bytes(st.total_size)
-        ),
+        StatusFormat::Json => match ver {
+            None => writeln!(
+                out,
+                r#"{{"hash":{},"revision":{},"totalKey":{},"totalSize":{}}}"#,
+                st.hash, st.revision, st.total_key, st.total_size
+            ),
+            Some(ver) => writeln!(
+                out,
+                r#"{{"hash":{},"revision":{},"totalKey":{},"totalSize":{},"version":{}}}"#,
+                st.hash,
+                st.revision,
+                st.total_key,
+                st.total_size,
+                serde_json::Value::from(ver)
+            ),
+        },
+        StatusFormat::Simple => {
+            write!(
+                out,
+                "{:x}, {}, {}, {}",
+                st.hash,
+                st.revision,
+                st.total_key,
+                humanize_bytes(st.total_size)
+            )?;
+            match ver {
+                Some(ver) => writeln!(out, ", {ver}"),
+                None => writeln!(out),
+            }
+        }
         StatusFormat::Fields => {
             writeln!(out, "\"Hash\" : {}", st.hash)?;
             writeln!(out, "\"Revision\" : {}", st.revision)?;
             writeln!(out, "\"Keys\" : {}", st.total_key)?;
-            writeln!(out, "\"Size\" : {}", st.total_size)
+            writeln!(out, "\"Size\" : {}", st.total_size)?;
+            match ver {
+                // Go's fmt.Println puts a space between its operands, even before "".
+                Some(ver) => writeln!(out, "\"Version\" : {ver}"),
+                None => Ok(()),
+            }
         }
         StatusFormat::Table => {
-            let mut t = Table::new(&["hash", "revision", "total keys", "total size"]);
-            t.row(vec![
+            let mut headers = vec!["hash", "revision", "total keys", "total size"];
+            let mut row = vec![
                 format!("{:x}", st.hash),
                 st.revision.to_string(),
                 st.total_key.to_string(),
                 humanize_bytes(st.total_size),
-            ]);
-            out.write_all(t.render_etcd().as_bytes())
+            ];
+            if let Some(ver) = ver {
+                headers.push("version");
+                row.push(ver.to_string());
+            }
+            let mut t = Table::new(&headers);
+            t.row(row);
+            let text = if version.at_least(3, 7) {
+                t.render_etcd37()
+            } else {
+                t.render_etcd()
+            };
+            out.write_all(text.as_bytes())
         }
     }
 }
