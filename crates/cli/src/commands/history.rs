@@ -29,7 +29,7 @@ pub fn run(
     format: HistoryFormat,
     out: &mut dyn Write,
 ) -> CmdResult {
-    let index = RevIndex::build(snap).map_err(|e| failure(snap, e))?;
+    let index = RevIndex::build_in(snap, range).map_err(|e| failure(snap, e))?;
     let store = index.store();
     match format {
         HistoryFormat::Simple => {
