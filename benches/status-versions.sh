@@ -21,7 +21,7 @@ BIN=$ROOT/target/release/etcdsnap
 (cd "$ROOT" && cargo build --release -q -p etcdsnap)
 SMALL=$(cd "$ROOT" && cargo test -q -p etcdsnap-testkit --test unpack -- --nocapture 2>/dev/null >/dev/null; ls -d "${TMPDIR:-/tmp}"/etcdsnap-corpus-*/ | head -1)h3.db
 for F in "$SMALL" "$BIG"; do
-  echo "## $(basename "$F") ($(stat -c %s "$F") bytes)"
+  echo "## $(basename "$F") ($(stat -L -c %s "$F") bytes)"
   python3 "$HERE/compare.py" --runs "$RUNS" \
     --label "dd bs=4M (read once)" -- dd if="$F" of=/dev/null bs=4M ::: \
     --label "etcdsnap status -w json (3.5 rules, check included)" -- "$BIN" status "$F" -w json ::: \

@@ -40,7 +40,17 @@ pub fn run(
         Some(v) => v,
         None => versions::default_version(snap).map_err(fail)?,
     };
-    let problems = integrity_problems(snap);
+    // bbolt's check and the hash run side by side: both only read, and the check (page
+    // headers and element arrays) is small next to the hash (every byte); on a damaged file
+    // the check's verdict wins and the hash is dropped.
+    let (problems, st) = std::thread::scope(|sc| {
+        let check = sc.spawn(|| integrity_problems(snap));
+        let st = status::status_with(snap, cfg.threads, Rules::of(version));
+        let problems = check
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (problems, st)
+    });
     if !problems.is_empty() {
         writeln!(
             err,
@@ -52,7 +62,7 @@ pub fn run(
         }
         return Ok(Outcome::Found);
     }
-    let st = match status::status_with(snap, cfg.threads, Rules::of(version)) {
+    let st = match st {
         Ok(st) => st,
         Err(Error::Refused { message, .. }) => {
             writeln!(err, "Error: {message}")?;
