@@ -261,3 +261,133 @@ fn info_names_the_writer() {
         r.stdout
     );
 }
+
+fn tombstone_file(name: &str) -> PathBuf {
+    fixtures_dir().join("versions/tombstone").join(name)
+}
+
+fn json_file(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn hashkv_tombstone_at_the_compaction_revision_both_behaviours() {
+    // before.db (real etcd 3.5.1: a@2, b@3, a@4, a@5 tombstone, b@6 tombstone) with its
+    // compaction set to 6: nothing is live at 6, Keep(6) is empty, and b's tombstone sits at
+    // the compaction revision. Real etcd 3.5.1 serving this file hashes the tombstone.
+    let before = std::fs::read(tombstone_file("before.db")).unwrap();
+    let edited = mutate::set_compaction(&before, 6);
+    assert_eq!(
+        sha256_hex(&edited),
+        std::fs::read_to_string(tombstone_file("before-compact6.sha256"))
+            .unwrap()
+            .trim()
+    );
+    let dir = scratch().join("tomb");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("before-compact6.db");
+    std::fs::write(&p, &edited).unwrap();
+    let real = json_file(&tombstone_file("before-compact6.etcd351.hashkv.json"));
+    let real = &real[0]["HashKV"];
+    let hash = |args: &[&str]| -> serde_json::Value {
+        let mut a = vec!["hashkv", s(&p), "-w", "json"];
+        a.extend_from_slice(args);
+        let r = etcdsnap(&a);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    // etcd before 3.5.16 (and 3.4 before 3.4.34): the tombstone is hashed.
+    for v in ["3.5.1", "3.5.15", "3.4.33"] {
+        let h = hash(&["--etcd-version", v]);
+        assert_eq!(h["hash"], real["hash"], "{v}");
+        assert_eq!(h["compact_revision"], real["compact_revision"], "{v}");
+    }
+    // 3.5.16+, 3.4.34+, 3.6, 3.7 and the default: skipped, so another hash.
+    let skipped = hash(&[])["hash"].clone();
+    assert_ne!(skipped, real["hash"]);
+    for v in ["3.5", "3.5.16", "3.4.34"] {
+        assert_eq!(hash(&["--etcd-version", v])["hash"], skipped, "{v}");
+    }
+    for v in ["3.6", "3.7"] {
+        let h = hash(&["--etcd-version", v]);
+        assert_eq!(h["hash"], skipped, "{v}");
+        assert_eq!(h["compactRevision"], 6);
+        assert_eq!(h["hashRevision"], 6);
+    }
+    // R = the compaction revision: refused by 3.5, accepted by 3.6.
+    let r = etcdsnap(&["hashkv", s(&p), "--rev", "6", "--etcd-version", "3.5"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("compacted"), "{}", r.stderr);
+    let r = etcdsnap(&["hashkv", s(&p), "--rev", "6", "--etcd-version", "3.6"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, format!("{skipped}, 6, 6\n"));
+    // Files without the tombstone (etcd 3.5.1 deleted it when it compacted): every rule agrees
+    // with what etcd 3.5.1 answered.
+    let after = tombstone_file("after.db");
+    let real = json_file(&tombstone_file("after.hashkv.json"));
+    for v in ["3.5.1", "3.5", "3.6"] {
+        let r = etcdsnap(&["hashkv", s(&after), "--etcd-version", v, "-w", "json"]);
+        let h: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(h["hash"], real[0]["HashKV"]["hash"], "{v}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn hashkv_shapes_per_version() {
+    let p = tombstone_file("before.db");
+    let real = json_file(&tombstone_file("before.hashkv.json"));
+    let (h, c) = (
+        &real[0]["HashKV"]["hash"],
+        &real[0]["HashKV"]["compact_revision"],
+    );
+    let out = |args: &[&str]| {
+        let mut a = vec!["hashkv", s(&p)];
+        a.extend_from_slice(args);
+        let r = etcdsnap(&a);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        r.stdout
+    };
+    // etcdutl 3.6 hashkv (printer.go makeDBHashKVTable, printer_json.go, printer_fields.go).
+    assert_eq!(out(&["--etcd-version", "3.6"]), format!("{h}, 6, {c}\n"));
+    assert_eq!(
+        out(&["--etcd-version", "3.6", "-w", "json"]),
+        format!("{{\"hash\":{h},\"hashRevision\":6,\"compactRevision\":{c}}}\n")
+    );
+    assert_eq!(
+        out(&["--etcd-version", "3.6", "-w", "fields"]),
+        format!("\"Hash\" : {h}\n\"Hash revision\" : 6\n\"Compact revision\" : {c}\n")
+    );
+    let t = out(&["--etcd-version", "3.6", "-w", "table"]);
+    assert!(
+        t.contains("|    HASH    | HASH REVISION | COMPACT REVISION |"),
+        "{t}"
+    );
+    let t = out(&["--etcd-version", "3.7", "-w", "table"]);
+    assert!(
+        t.contains("│    HASH    │ HASH REVISION │ COMPACT REVISION │"),
+        "{t}"
+    );
+    // etcdctl endpoint hashkv: 3.5 without, 3.6 with the hash revision; the JSON is etcdctl's
+    // minus the ids a file cannot know.
+    let ep = "127.0.0.1:24110";
+    assert_eq!(
+        out(&["--etcd-version", "3.5", "--endpoint", ep]),
+        format!("{ep}, {h}\n")
+    );
+    assert_eq!(
+        out(&["--etcd-version", "3.6", "--endpoint", ep]),
+        format!("{ep}, {h}, 6\n")
+    );
+    // etcdctl's bytes with the ids cut out.
+    let raw = std::fs::read_to_string(tombstone_file("before.hashkv.json")).unwrap();
+    let (a, b) = (
+        raw.find("\"cluster_id\"").unwrap(),
+        raw.find("\"revision\"").unwrap(),
+    );
+    let want = format!("{}{}", &raw[..a], &raw[b..]);
+    assert_eq!(
+        out(&["--etcd-version", "3.5", "--endpoint", ep, "-w", "json"]),
+        want
+    );
+}

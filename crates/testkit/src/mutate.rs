@@ -140,6 +140,32 @@ pub fn shared_subtree(src: &[u8]) -> Vec<u8> {
     b
 }
 
+/// `meta/scheduledCompactRev` and `meta/finishedCompactRev` set to main revision `main` in
+/// place (both must exist; the `meta` bucket is inline in the root leaf, as etcd writes it).
+pub fn set_compaction(src: &[u8], main: u64) -> Vec<u8> {
+    let mut b = src.to_vec();
+    let (at, root) = bucket_root(&b, b"meta");
+    assert_eq!(root, 0, "the meta bucket is inline");
+    // The inline page follows the 16-byte bucket header.
+    let page = at + 16;
+    let count = usize::from(u16_at(&b, page + 10));
+    let mut done = 0;
+    for i in 0..count {
+        let e = page + 16 + 16 * i;
+        let (pos, ks) = (u32_at(&b, e + 4) as usize, u32_at(&b, e + 8) as usize);
+        let k = e + pos;
+        if matches!(
+            &b[k..k + ks],
+            b"scheduledCompactRev" | b"finishedCompactRev"
+        ) {
+            b[k + ks..k + ks + 8].copy_from_slice(&main.to_be_bytes());
+            done += 1;
+        }
+    }
+    assert_eq!(done, 2, "both compaction keys");
+    b
+}
+
 /// Every file `fixtures/versions/mutate.py` writes, by name, built from the corpus.
 pub fn etcdutl_cases() -> Vec<(&'static str, Vec<u8>)> {
     let read = |n: &str| std::fs::read(crate::corpus_db(n)).expect("corpus db");
