@@ -391,3 +391,106 @@ fn hashkv_shapes_per_version() {
         want
     );
 }
+
+fn etcd36(name: &str) -> PathBuf {
+    fixtures_dir().join("versions/etcd36").join(name)
+}
+
+#[test]
+fn files_written_like_etcd_3_6_default_to_its_tools() {
+    let dir = scratch().join("e36");
+    let cases = etcdsnap_testkit::rewrite::etcd36_cases(&dir);
+    assert_eq!(cases.len(), 2);
+    // Live keys at the head: etcdctl's count for h2a; for the tombstone store every key was
+    // deleted (tombstone/steps.txt: del a at 5, del b at 6).
+    let live = |name: &str| {
+        if name == "h2a-3.6" {
+            live_count("h2a.get.head.tsv")
+        } else {
+            0
+        }
+    };
+    for (name, path) in &cases {
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(
+            sha256_hex(&bytes),
+            std::fs::read_to_string(etcd36(&format!("{name}.sha256")))
+                .unwrap()
+                .trim(),
+            "{name}: the test kit wrote other bytes than the recording's"
+        );
+        // etcdutl 3.5.1's hash, revision and size (3.6 computes them alike), 3.6's count and
+        // version: the default for a file whose storage version is 3.6.0.
+        let v35 = json_file(&etcd36(&format!("{name}.etcdutl351.json")));
+        let want = format!(
+            "{{\"hash\":{},\"revision\":{},\"totalKey\":{},\"totalSize\":{},\"version\":\"3.6.0\"}}\n",
+            v35["hash"],
+            v35["revision"],
+            live(name),
+            v35["totalSize"]
+        );
+        let r = etcdsnap(&["status", s(path), "-w", "json"]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        assert_eq!(r.stdout, want, "{name}");
+        // Asking for 3.5 gives etcdutl 3.5.1's own bytes.
+        let r = etcdsnap(&["status", s(path), "-w", "json", "--etcd-version", "3.5"]);
+        assert_eq!(
+            r.stdout,
+            std::fs::read_to_string(etcd36(&format!("{name}.etcdutl351.json"))).unwrap()
+        );
+        // simple is the default format, with the version last.
+        let r = etcdsnap(&["status", s(path)]);
+        assert!(r.stdout.ends_with(", 3.6.0\n"), "{}", r.stdout);
+        let r = etcdsnap(&["info", s(path), "-w", "json"]);
+        let info: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(info["writer"]["storage_version"], "3.6.0");
+        assert_eq!(info["writer"]["schema"]["kind"], "storage_version");
+        assert_eq!(info["writer"]["default_tools"], "3.6");
+        assert_eq!(info["writer"]["cluster_version"], "3.6.0");
+    }
+    // hashkv of the store 3.6 writes after compacting at the tombstone: what etcd 3.5.1
+    // answered after its own compaction (which deleted the tombstone) by default, and what
+    // etcd 3.5.1 serving the 3.6 file answers (it hashes the tombstone) with 3.5.1's rules.
+    let tomb = &cases[1].1;
+    let after = json_file(&tombstone_file("after.hashkv.json"));
+    let r = etcdsnap(&["hashkv", s(tomb), "-w", "json"]);
+    let h: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(h["hash"], after[0]["HashKV"]["hash"]);
+    assert_eq!(h["compactRevision"], 6);
+    let served = json_file(&etcd36("tombstone-3.6.etcd351.hashkv.json"));
+    let r = etcdsnap(&["hashkv", s(tomb), "-w", "json", "--etcd-version", "3.5.1"]);
+    let h: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(h["hash"], served[0]["HashKV"]["hash"]);
+    assert_ne!(h["hash"], after[0]["HashKV"]["hash"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_storage_version_decides_the_default_as_etcd_parses_it() {
+    use etcdsnap_testkit::rewrite::{Edits, rewrite};
+    let dir = scratch().join("sv");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = corpus_db("h4-empty.db");
+    for (stored, version, default_table_corner) in [
+        // go-semver: not dotted-tri, so no version: etcdutl 3.6 prints "", we default to 3.5.
+        ("3.6", None, '+'),
+        ("v3.6.0", None, '+'),
+        ("3.7.0", Some("3.7.0"), '┌'),
+        ("3.6.1-rc.0+x", Some("3.6.1-rc.0+x"), '+'),
+        ("3.9.0", Some("3.9.0"), '┌'),
+    ] {
+        let p = dir.join("f.db");
+        rewrite(
+            &src,
+            &p,
+            &Edits::new().set(b"meta", b"storageVersion", stored.as_bytes()),
+            false,
+        );
+        let t = etcdsnap(&["status", s(&p), "-w", "table"]).stdout;
+        assert!(t.starts_with(default_table_corner), "{stored}: {t}");
+        let r = etcdsnap(&["status", s(&p), "-w", "json", "--etcd-version", "3.6"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["version"], version.unwrap_or(""), "{stored}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

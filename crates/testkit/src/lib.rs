@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 pub mod mutate;
+pub mod rewrite;
 
 /// The repository's `fixtures/` directory.
 pub fn fixtures_dir() -> PathBuf {
