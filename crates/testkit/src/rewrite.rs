@@ -17,10 +17,13 @@ use std::path::Path;
 use etcdsnap_bbolt::write::{WriteOptions, WriteSummary, Writer, copy_bucket, options_like};
 use etcdsnap_bbolt::{Bucket, Db};
 
-/// Changes to a copy: per top-level bucket, keys to set (`Some`) or remove (`None`).
+/// One bucket's changes: keys to set (`Some`) or remove (`None`).
+type BucketEdits = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Changes to a copy, per top-level bucket.
 #[derive(Debug, Clone, Default)]
 pub struct Edits {
-    buckets: BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    buckets: BTreeMap<Vec<u8>, BucketEdits>,
 }
 
 impl Edits {
@@ -72,7 +75,7 @@ pub fn rewrite(src: &Path, out: &Path, edits: &Edits, trailer: bool) -> WriteSum
 }
 
 /// The entries of `bucket` (no sub-buckets: etcd nests none) merged with `ed` in key order.
-fn merge(bucket: &Bucket<'_>, ed: &BTreeMap<Vec<u8>, Option<Vec<u8>>>, w: &mut Writer) {
+fn merge(bucket: &Bucket<'_>, ed: &BucketEdits, w: &mut Writer) {
     let mut pending = ed.iter().peekable();
     for e in bucket.iter() {
         let e = e.expect("entry");
