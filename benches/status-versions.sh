@@ -7,7 +7,8 @@
 # (benches/gen_synthetic.py, default 512 MB; kept in $DIR between runs).
 #
 # Usage: benches/status-versions.sh [SIZE_MB]   Env: RUNS (default 7), DIR (default
-#        $HOME/.cache/etcdsnap-bench)
+#        $HOME/.cache/etcdsnap-bench), BASE (an etcdsnap binary built before issue 11, without
+#        the check, to show what the check costs in the same run)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -25,6 +26,7 @@ for F in "$SMALL" "$BIG"; do
   python3 "$HERE/compare.py" --runs "$RUNS" \
     --label "dd bs=4M (read once)" -- dd if="$F" of=/dev/null bs=4M ::: \
     --label "etcdsnap status -w json (3.5 rules, check included)" -- "$BIN" status "$F" -w json ::: \
-    --label "etcdsnap status -w json --etcd-version 3.6" -- "$BIN" status "$F" -w json --etcd-version 3.6
+    --label "etcdsnap status -w json --etcd-version 3.6" -- "$BIN" status "$F" -w json --etcd-version 3.6 \
+    ${BASE:+::: --label "etcdsnap before issue 11 (no check): status -w json" -- "$BASE" status "$F" -w json}
   echo
 done
