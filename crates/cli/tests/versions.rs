@@ -494,3 +494,28 @@ fn the_storage_version_decides_the_default_as_etcd_parses_it() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn etcd_3_6_checks_key_order_too() {
+    // bbolt 1.4's Tx.Check (etcd 3.6, tx_check.go recursivelyCheckPageKeyOrder) compares keys;
+    // bbolt 1.3.6's (etcd 3.5) does not, and etcdutl 3.5 prints figures for such a file (our
+    // 3.5 status stops at the disorder it finds while hashing: exit 2).
+    let h5 = std::fs::read(corpus_db("h5-k8s.db")).unwrap();
+    let dir = scratch().join("order");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("swapped.db");
+    std::fs::write(&p, mutate::swap_first_two_keys(&h5)).unwrap();
+    let r = etcdsnap(&["status", s(&p), "--etcd-version", "3.6"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("Error: snapshot file integrity check failed. "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("bucket key"), "{}", r.stderr);
+    let r = etcdsnap(&["status", s(&p), "--etcd-version", "3.5"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("out of order"), "{}", r.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

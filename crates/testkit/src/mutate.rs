@@ -166,6 +166,27 @@ pub fn set_compaction(src: &[u8], main: u64) -> Vec<u8> {
     b
 }
 
+/// The first two entries of the `key` bucket's first leaf swapped (element headers exchanged,
+/// their key offsets adjusted): keys out of order on one page, every byte still in bounds.
+pub fn swap_first_two_keys(src: &[u8]) -> Vec<u8> {
+    let mut b = src.to_vec();
+    let mut pg = bucket_root(&b, b"key").1;
+    while u16_at(&b, pg as usize * PS + 8) != 2 {
+        pg = u64_at(&b, pg as usize * PS + 16 + 8);
+    }
+    let els = leaf_elems(&b, pg);
+    assert!(els.len() >= 2);
+    let (e0, f0, p0, k0, v0) = els[0];
+    let (e1, f1, p1, k1, v1) = els[1];
+    for (e, f, pos, k, v) in [(e0, f1, p1 + 16, k1, v1), (e1, f0, p0 - 16, k0, v0)] {
+        put_u32(&mut b, e, f);
+        put_u32(&mut b, e + 4, pos);
+        put_u32(&mut b, e + 8, k);
+        put_u32(&mut b, e + 12, v);
+    }
+    b
+}
+
 /// Every file `fixtures/versions/mutate.py` writes, by name, built from the corpus.
 pub fn etcdutl_cases() -> Vec<(&'static str, Vec<u8>)> {
     let read = |n: &str| std::fs::read(crate::corpus_db(n)).expect("corpus db");

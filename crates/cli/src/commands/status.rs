@@ -44,7 +44,7 @@ pub fn run(
     // headers and element arrays) is small next to the hash (every byte); on a damaged file
     // the check's verdict wins and the hash is dropped.
     let (problems, st) = std::thread::scope(|sc| {
-        let check = sc.spawn(|| integrity_problems(snap));
+        let check = sc.spawn(|| integrity_problems(snap, version));
         let st = status::status_with(snap, cfg.threads, Rules::of(version));
         let problems = check
             .join()
@@ -74,14 +74,20 @@ pub fn run(
     Ok(Outcome::Clean)
 }
 
-/// The problems for which etcdutl refuses the file, one line each: bbolt's `Tx.Check`
-/// findings in bbolt's words, and the damage on which bbolt panics or crashes in ours.
+/// The problems for which etcdutl of `version` refuses the file, one line each: bbolt's
+/// `Tx.Check` findings in bbolt's words, and the damage on which bbolt panics or crashes in
+/// ours. etcd 3.6+ (bbolt 1.4+) also checks key order in every page and against the parent's
+/// separators (`tx_check.go` `recursivelyCheckPageKeyOrder`): then the check compares keys.
 /// Empty when the file is sound enough for etcdutl.
-pub fn integrity_problems(snap: &Snapshot) -> Vec<String> {
+pub fn integrity_problems(snap: &Snapshot, version: EtcdVersion) -> Vec<String> {
     let opts = CheckOptions {
         max_findings: 100_000,
     };
-    let c = check::check_pages(snap.db(), &opts);
+    let c = if version.at_least(3, 6) {
+        check::check_with(snap.db(), &opts)
+    } else {
+        check::check_pages(snap.db(), &opts)
+    };
     let refused =
         |f: &Finding| f.severity == Severity::Error || matches!(f.problem, Problem::EmptyBranch);
     let mut lines: Vec<String> = c
