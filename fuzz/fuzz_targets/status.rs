@@ -14,6 +14,15 @@ fuzz_target!(|data: &[u8]| {
         if let (Ok(a), Ok(b)) = (&one, &two) {
             assert_eq!(a, b);
         }
+        for rules in [status::Rules::Etcd36, status::Rules::Etcd37] {
+            let one = status::status_with(&snap, 1, rules);
+            let two = status::status_with(&snap, 3, rules);
+            if let (Ok(a), Ok(b)) = (&one, &two) {
+                assert_eq!(a, b);
+            }
+        }
+        let _ = etcdsnap_bbolt::check::check_pages(snap.db(), &Default::default());
+        let _ = etcdsnap_mvcc::versions::writer(&snap);
         let _ = snap.meta_info();
         let _ = snap.revisions();
     }

@@ -82,6 +82,16 @@ fn replay_status() {
             if let (Ok(a), Ok(b)) = (&one, &two) {
                 assert_eq!(a, b, "{path:?}");
             }
+            // etcd 3.6/3.7 rules, and bbolt's check as status runs it (issue 11).
+            for rules in [status::Rules::Etcd36, status::Rules::Etcd37] {
+                let one = status::status_with(&snap, 1, rules);
+                let two = status::status_with(&snap, 3, rules);
+                if let (Ok(a), Ok(b)) = (&one, &two) {
+                    assert_eq!(a, b, "{path:?}");
+                }
+            }
+            let _ = etcdsnap_bbolt::check::check_pages(snap.db(), &CheckOptions::default());
+            let _ = etcdsnap_mvcc::versions::writer(&snap);
         }
     }
 }
