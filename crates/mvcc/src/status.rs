@@ -58,6 +58,20 @@ impl Piece<'_> {
     }
 }
 
+/// `key <= prev` in byte order, deciding on the first 8 bytes when they differ (a revision
+/// key's `main`): the order check runs once per entry, and a call to `memcmp` for 17-byte keys
+/// cost 5% of `status`.
+#[inline]
+fn not_after(key: &[u8], prev: &[u8]) -> bool {
+    if let (Some(a), Some(b)) = (key.first_chunk::<8>(), prev.first_chunk::<8>()) {
+        let (a, b) = (u64::from_be_bytes(*a), u64::from_be_bytes(*b));
+        if a != b {
+            return a < b;
+        }
+    }
+    key <= prev
+}
+
 fn hash_entries<'a>(bucket: &[u8], it: Iter<'a>) -> Result<Piece<'a>> {
     let mut p = Piece::new();
     for e in it {
@@ -76,7 +90,7 @@ fn hash_entries<'a>(bucket: &[u8], it: Iter<'a>) -> Result<Piece<'a>> {
             });
         }
         match p.last_key {
-            Some(prev) if e.key <= prev => {
+            Some(prev) if not_after(e.key, prev) => {
                 return Err(Error::KeyOrder {
                     bucket: escape_bytes(bucket),
                     key: escape_bytes(e.key),
@@ -252,7 +266,7 @@ fn hash_key_entries_36<'a>(it: Iter<'a>, rules: Rules) -> Result<LivePiece<'a>> 
         let e: Entry<'a> = e?;
         let page = e.page.unwrap_or(0);
         match p.last_key {
-            Some(prev) if e.key <= prev => {
+            Some(prev) if not_after(e.key, prev) => {
                 return Err(Error::KeyOrder {
                     bucket: escape_bytes(buckets::KEY),
                     key: escape_bytes(e.key),
@@ -366,4 +380,27 @@ pub fn status_with(snap: &Snapshot, threads: usize, rules: Rules) -> Result<Vers
         },
         version: Some(version),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn not_after_is_byte_order() {
+        let keys: [&[u8]; 9] = [
+            b"",
+            b"a",
+            b"abcdefgh",
+            b"abcdefgh\x00",
+            b"abcdefgi",
+            b"\x00\x00\x00\x00\x00\x00\x00\x05_\x00\x00\x00\x00\x00\x00\x00\x01",
+            b"\x00\x00\x00\x00\x00\x00\x00\x05_\x00\x00\x00\x00\x00\x00\x00\x01t",
+            b"\x00\x00\x00\x00\x00\x00\x01\x00_",
+            b"\xff\xff\xff\xff\xff\xff\xff\xff",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(super::not_after(a, b), a <= b, "{a:?} {b:?}");
+            }
+        }
+    }
 }
