@@ -519,3 +519,59 @@ fn etcd_3_6_checks_key_order_too() {
     assert!(r.stderr.contains("out of order"), "{}", r.stderr);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn values_and_revisions_3_6_and_3_7_read_differently() {
+    use etcdsnap_testkit::rewrite::{Edits, rev_key, rewrite};
+    let dir = scratch().join("pb");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = corpus_db("h4-empty.db");
+    // Field 1 (key) first as a varint, then as bytes "k": gogo's Unmarshal (3.6) fails on the
+    // wire type, protobuf-go's proto.Unmarshal (3.7) keeps the varint as an unknown field.
+    let odd = [
+        0x08, 0x05, 0x0a, 0x01, b'k', 0x10, 0x02, 0x18, 0x02, 0x20, 0x01,
+    ];
+    let p = dir.join("odd.db");
+    rewrite(
+        &src,
+        &p,
+        &Edits::new().set(b"key", &rev_key(2, 0, false), &odd),
+        false,
+    );
+    let r = etcdsnap(&["status", s(&p), "--etcd-version", "3.6"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("cannot unmarshal value, key: "),
+        "{}",
+        r.stderr
+    );
+    let r = etcdsnap(&["status", s(&p), "--etcd-version", "3.7", "-w", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"totalKey\":1,"), "{}", r.stdout);
+    // A negative main revision: BytesToBucketKey panics (3.6, 3.7); 3.5 reads it as is.
+    let p = dir.join("neg.db");
+    let mut k = rev_key(2, 0, false);
+    k[0] = 0x80;
+    rewrite(
+        &src,
+        &p,
+        &Edits::new().set(b"key", &k, &[0x0a, 0x01, b'k']),
+        false,
+    );
+    for v in ["3.6", "3.7"] {
+        let r = etcdsnap(&["status", s(&p), "--etcd-version", v]);
+        assert_eq!(r.code, 1, "{}", r.stdout);
+        assert!(
+            r.stderr
+                .trim_end()
+                .ends_with("err: negative revision: main=-9223372036854775806 sub=0"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert_eq!(
+        etcdsnap(&["status", s(&p), "--etcd-version", "3.5"]).code,
+        0
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
