@@ -11,6 +11,7 @@ mod commands;
 mod decoded;
 mod fail;
 mod format;
+mod input;
 mod output;
 
 use std::io::Write;

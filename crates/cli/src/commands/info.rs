@@ -9,7 +9,7 @@ use etcdsnap_mvcc::info::{self, Info};
 use crate::args::InfoFormat;
 use crate::commands::get::failure;
 use crate::fail::{CmdResult, Outcome};
-use crate::format::{Table, humanize_bytes};
+use crate::format::{Table, compaction, humanize_bytes, readable};
 
 /// Runs `info`.
 pub fn run(snap: &Snapshot, format: InfoFormat, threads: usize, out: &mut dyn Write) -> CmdResult {
@@ -90,7 +90,7 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
     writeln!(
         out,
         "  compaction           {} (scheduled {}, finished {}){}",
-        s.compact_revision,
+        compaction(s.compact_revision),
         opt(&s.scheduled_compact_revision),
         opt(&s.finished_compact_revision),
         if s.compaction_interrupted {
@@ -220,10 +220,12 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
     }
     writeln!(out)?;
     writeln!(out, "BUCKETS ({})", f.buckets.len())?;
-    let mut t = Table::new(&["bucket", "entries", "pages"]);
+    // The same layout as stats' bucket table: names left-aligned and quoted when not
+    // printable, numbers right-aligned.
+    let mut t = Table::new(&["bucket", "entries", "pages"]).left_columns(1);
     for b in &f.buckets {
         t.row(vec![
-            b.name.clone(),
+            readable(b.name.as_bytes()),
             b.entries.to_string(),
             b.pages.to_string(),
         ]);

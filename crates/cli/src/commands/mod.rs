@@ -23,6 +23,7 @@ use crate::args::{
     InfoFormat, KeySelection, StatsFormat, StatusFormat, VerifyFormat,
 };
 use crate::fail::{CmdResult, Failure};
+use crate::input;
 use crate::output::{choose, with_yaml};
 
 /// Runs the command the user asked for.
@@ -67,6 +68,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             let snap = open(&file, err)?;
+            // etcdutl prints zeros for a bbolt file that is not etcd's; we refuse it as every
+            // other command does.
+            for bucket in [&b"key"[..], b"meta"] {
+                snap.required(bucket)
+                    .map_err(|e| Failure::at(snap.path(), e))?;
+            }
             with_yaml(o.yaml, out, |out| {
                 status::run(
                     &snap,
@@ -140,7 +147,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             let range = keys.range();
             let snap = open(&file, err)?;
             with_yaml(o.yaml, out, |out| {
-                history::run(&snap, &range, o.format, out)
+                history::run(&snap, &range, o.format, out, err)
             })
         }
         Command::Hashkv { file, rev, threads } => {
@@ -238,7 +245,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             if resources.is_empty() {
                 resources.push("secrets".into());
             }
-            resources.dedup();
+            let mut named: Vec<String> = Vec::new();
+            for r in resources.iter().map(|r| audit::resource_in_keys(r)) {
+                if !named.contains(&r) {
+                    named.push(r);
+                }
+            }
+            let resources = named;
             let cfg = audit::AuditConfig {
                 rev: rev.rev,
                 range: keys.range(),
@@ -296,6 +309,16 @@ impl KeySelection {
     }
 }
 
+/// Says on stderr that a KEY without `--prefix` selected one exact key that does not exist:
+/// `diff A B /registry/pods/` compares nothing, which is rarely what was meant.
+pub fn note_single_key_absent(range: &KeyRange, where_: &str, err: &mut dyn Write) {
+    let _ = writeln!(
+        err,
+        "etcdsnap: note: {} is one exact key (no --prefix) and it is {where_}; for every key under it add --prefix",
+        crate::format::readable(range.start())
+    );
+}
+
 /// The bytes of a command-line argument (keys may be any bytes on Unix).
 pub fn arg_bytes(s: &OsStr) -> Vec<u8> {
     #[cfg(unix)]
@@ -314,22 +337,19 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Opens a snapshot (or a data directory's db), saying on stderr which file a directory led to.
+/// Opens a snapshot: a file, a data directory (its db, said on stderr), `-` (stdin), a FIFO,
+/// or a gzip/zstd/xz compressed backup ([`crate::input`]). Reports name the user's argument.
 pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
-    // Snapshot::open refuses a bare directory itself (Error::NotADataDir).
-    let snap = Snapshot::open(path).map_err(|e| Failure::at(path, e))?;
-    if snap.from_data_dir() {
-        let _ = writeln!(err, "etcdsnap: reading {}", snap.path().display());
+    let input = input::prepare(path, err)?;
+    if input.path != path && input.shown == input.path {
+        let _ = writeln!(err, "etcdsnap: reading {}", input.path.display());
     }
+    let snap = Snapshot::open(&input.path)
+        .map_err(|e| Failure::at(&input.shown, e))?
+        .shown_as(input.shown.clone());
+    // The map stays valid once the temporary file is unlinked (Unix); elsewhere it is removed
+    // when the command ends.
+    #[cfg(not(unix))]
+    std::mem::forget(input);
     Ok(snap)
-}
-
-/// A directory is accepted only when it is an etcd data directory (for `verify`, which reads
-/// the file without [`Snapshot::open`]); the same words as [`etcdsnap_mvcc::Error::NotADataDir`].
-pub fn not_a_bare_directory(path: &Path) -> Result<(), Failure> {
-    let (file, _) = etcdsnap_mvcc::snapshot::resolve_path(path);
-    if file.is_dir() {
-        return Err(Failure::at(path, etcdsnap_mvcc::Error::NotADataDir));
-    }
-    Ok(())
 }

@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::args::StatsFormat;
 use crate::commands::get::failure;
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::{Table, humanize_bytes, readable};
+use crate::format::{Table, compaction, humanize_bytes, readable};
 
 /// What `stats` was asked.
 #[derive(Debug, Clone)]
@@ -397,7 +397,11 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "STORE at revision {} (current {}, compacted at {}): {} keys, {} revisions stored",
-        s.revision, s.current_revision, s.compact_revision, s.keys, s.revisions_stored
+        s.revision,
+        s.current_revision,
+        compaction(s.compact_revision),
+        s.keys,
+        s.revisions_stored
     )?;
     writeln!(
         out,

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use etcdsnap_bbolt::Source;
 use etcdsnap_bbolt::check::Severity;
-use etcdsnap_mvcc::snapshot::resolve_path;
 use etcdsnap_mvcc::verify::{self, Report, VerifyOptions};
 
 use crate::args::VerifyFormat;
@@ -25,12 +24,12 @@ pub struct Config {
 }
 
 pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
-    super::not_a_bare_directory(&cfg.path)?;
-    let (file, from_dir) = resolve_path(&cfg.path);
-    let source = Source::open(&file).map_err(|e| Failure::at(&cfg.path, e))?;
-    if from_dir {
-        let _ = writeln!(err, "etcdsnap: reading {}", file.display());
+    let input = crate::input::prepare(&cfg.path, err)?;
+    if input.path != cfg.path && input.shown == input.path {
+        let _ = writeln!(err, "etcdsnap: reading {}", input.path.display());
     }
+    let source = Source::open(&input.path).map_err(|e| Failure::at(&input.shown, e))?;
+    let file = input.shown.clone();
     let report = verify::verify(
         Arc::new(source),
         &VerifyOptions {
@@ -64,11 +63,20 @@ pub fn write_text(file: &str, r: &Report, out: &mut dyn Write) -> std::io::Resul
             writeln!(out, "        {label}: {f}")?;
         }
         let shown = c.findings.len() as u64;
-        if c.findings_total > shown {
+        let plural = |n: u64| if n == 1 { "finding" } else { "findings" };
+        if shown == 0 && c.findings_total > 0 {
             writeln!(
                 out,
-                "        ... and {} more findings ({} in all; raise --max-findings to see them)",
-                c.findings_total - shown,
+                "        {} {} not shown (raise --max-findings to see them)",
+                c.findings_total,
+                plural(c.findings_total)
+            )?;
+        } else if c.findings_total > shown {
+            let more = c.findings_total - shown;
+            writeln!(
+                out,
+                "        ... and {more} more {} ({} in all; raise --max-findings to see them)",
+                plural(more),
                 c.findings_total
             )?;
         }
