@@ -396,10 +396,13 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let st = &r.stats;
     writeln!(
         out,
-        "STORE at revision {} (current {}, compacted at {}): {} keys, {} revisions stored",
+        "STORE at revision {} (current {}, {}): {} keys, {} revisions stored",
         s.revision,
         s.current_revision,
-        compaction(s.compact_revision),
+        match compaction(s.compact_revision).as_str() {
+            "none" => "never compacted".to_string(),
+            c => format!("compacted at {c}"),
+        },
         s.keys,
         s.revisions_stored
     )?;
