@@ -161,8 +161,8 @@ fn a_gate_that_audited_nothing_does_not_pass() {
     }
 }
 
-/// 3. One key grammar: KEY alone is one exact key, and when it matches nothing we say so;
-/// `--prefix` is a switch in diff as in get and history.
+/// Defect 3. One key grammar: KEY alone is one exact key, and when it matches nothing we
+/// say so; `--prefix` is a switch in diff as in get and history.
 #[test]
 fn one_exact_key_that_matches_nothing_is_said() {
     let (a, b) = (db("h2a.db"), db("h2b.db"));
