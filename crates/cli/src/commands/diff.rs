@@ -19,7 +19,8 @@ use etcdsnap_mvcc::{KeyRange, Snapshot};
 use crate::args::DiffFormat;
 use crate::decoded::{Decoded, decode_value};
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::{b64, readable};
+use crate::format::b64;
+use crate::style::{Paint, paint};
 
 /// What `diff` was asked to do.
 #[derive(Debug, Clone)]
@@ -215,16 +216,16 @@ impl Writer<'_, '_> {
     }
 
     fn change_text(&mut self, c: &Change<'_, '_>) -> Result<(), Failure> {
-        let key = readable(c.key_bytes());
+        let key = crate::style::key(c.key_bytes());
         match (c.kind, &c.a, &c.b) {
             (ChangeKind::Added, _, Some(b)) => {
-                writeln!(self.out, "+ {key}")?;
+                writeln!(self.out, "{}", paint(Paint::Green, &format!("+ {key}")))?;
                 if self.cfg.values {
                     self.value_text(c.key_bytes(), None, Some(b.value))?;
                 }
             }
             (ChangeKind::Deleted, Some(a), _) => {
-                writeln!(self.out, "- {key}")?;
+                writeln!(self.out, "{}", paint(Paint::Red, &format!("- {key}")))?;
                 if self.cfg.values {
                     self.value_text(c.key_bytes(), Some(a.value), None)?;
                 }
@@ -245,7 +246,11 @@ impl Writer<'_, '_> {
                 if a.lease != b.lease {
                     moved.push_str(&format!(", lease {:x} -> {:x}", a.lease, b.lease));
                 }
-                writeln!(self.out, "~ {key} ({what}, {moved})")?;
+                writeln!(
+                    self.out,
+                    "{}",
+                    paint(Paint::Yellow, &format!("~ {key} ({what}, {moved})"))
+                )?;
                 if self.cfg.values && c.value_changed {
                     self.value_text(c.key_bytes(), Some(a.value), Some(b.value))?;
                 }
@@ -279,16 +284,14 @@ impl Writer<'_, '_> {
                 let d = similar::TextDiff::from_lines(x.as_str(), y.as_str());
                 for op in d.ops() {
                     for change in d.iter_changes(op) {
-                        let sign = match change.tag() {
-                            similar::ChangeTag::Delete => "-",
-                            similar::ChangeTag::Insert => "+",
+                        let (sign, colour) = match change.tag() {
+                            similar::ChangeTag::Delete => ("-", Paint::Red),
+                            similar::ChangeTag::Insert => ("+", Paint::Green),
                             similar::ChangeTag::Equal => continue,
                         };
                         let line = change.value();
-                        write!(self.out, "    {sign} {line}")?;
-                        if !line.ends_with('\n') {
-                            writeln!(self.out)?;
-                        }
+                        let line = line.strip_suffix('\n').unwrap_or(line);
+                        writeln!(self.out, "{}", paint(colour, &format!("    {sign} {line}")))?;
                     }
                 }
             }

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::decoded::decode_value;
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::{b64, go_quote, readable};
+use crate::format::{b64, go_quote};
 
 /// What `get` was asked, resolved from the arguments.
 #[derive(Debug, Clone)]
@@ -126,7 +126,16 @@ fn write_simple(
         // etcdctl refuses --count-only here; the count alone is the useful answer.
         return writeln!(out, "{}", resp.count);
     }
+    let hex = crate::style::get().hex;
     for kv in &resp.kvs {
+        if hex {
+            // etcdctl's --hex: every byte of key and value as \xNN.
+            if !cfg.print_value_only {
+                writeln!(out, "{}", crate::style::hex_escape(kv.key))?;
+            }
+            writeln!(out, "{}", crate::style::hex_escape(kv.value))?;
+            continue;
+        }
         if !cfg.print_value_only {
             out.write_all(kv.key)?;
             out.write_all(b"\n")?;
@@ -146,7 +155,7 @@ fn write_simple_decoded(
     for kv in &resp.kvs {
         if !cfg.print_value_only {
             // A readable view: keys escaped as history, stats and diff show them.
-            writeln!(out, "{}", readable(kv.key))?;
+            writeln!(out, "{}", crate::style::key(kv.key))?;
         }
         decode_value(kv.key, kv.value, cfg.show_secrets).write_text(out)?;
     }

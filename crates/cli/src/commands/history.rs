@@ -21,7 +21,7 @@ use etcdsnap_mvcc::{KeyHistory, KeyRange, RevIndex, Snapshot};
 use crate::args::HistoryFormat;
 use crate::commands::get::failure;
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::{b64, readable};
+use crate::format::b64;
 
 /// Runs `history`.
 pub fn run(
@@ -78,7 +78,7 @@ fn write_simple(
     writeln!(
         out,
         "{}  ({} revision{}, {} generation{}, {})",
-        readable(h.key()),
+        crate::style::key(h.key()),
         revs.len(),
         plural(revs.len()),
         gens,

@@ -6,6 +6,7 @@ pub mod get;
 mod hashkv;
 mod history;
 mod info;
+mod many;
 mod stats;
 mod status;
 mod verify;
@@ -22,9 +23,10 @@ use crate::args::{
     AuditFormat, Cli, Command, DiffFormat, Format, GetFormat, HashKvFormat, HistoryFormat,
     InfoFormat, KeySelection, StatsFormat, StatusFormat, VerifyFormat,
 };
-use crate::fail::{CmdResult, Failure};
+use crate::fail::{CmdResult, Failure, Outcome};
 use crate::input;
 use crate::output::{choose, with_yaml};
+use crate::style::Progress;
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
@@ -53,9 +55,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 format: o.format,
                 threads: d.threads.unwrap_or_else(default_threads),
             };
+            let _progress = Progress::start(format!(
+                "diff: reading {} and {}",
+                cfg.a.display(),
+                cfg.b.display()
+            ));
             with_yaml(o.yaml, out, |out| diff::run(&cfg, out, err))
         }
-        Command::Status { file, threads } => {
+        Command::Status { files, threads } => {
             let o = choose(
                 w,
                 "status",
@@ -67,20 +74,17 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                     (Format::Fields, StatusFormat::Fields),
                 ],
             )?;
-            let snap = open(&file, err)?;
-            // etcdutl prints zeros for a bbolt file that is not etcd's; we refuse it as every
-            // other command does.
-            for bucket in [&b"key"[..], b"meta"] {
-                snap.required(bucket)
-                    .map_err(|e| Failure::at(snap.path(), e))?;
+            let threads = threads.unwrap_or_else(default_threads);
+            if let [file] = files.as_slice() {
+                let snap = open_etcd(file, err)?;
+                let _progress =
+                    Progress::start(format!("status: hashing {}", snap.path().display()));
+                return with_yaml(o.yaml, out, |out| {
+                    status::run(&snap, o.format, threads, out)
+                });
             }
             with_yaml(o.yaml, out, |out| {
-                status::run(
-                    &snap,
-                    o.format,
-                    threads.unwrap_or_else(default_threads),
-                    out,
-                )
+                many::status(&files, o.format, threads, out, err)
             })
         }
         Command::Get {
@@ -162,6 +166,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             let snap = open(&file, err)?;
+            let _progress = Progress::start(format!("hashkv: hashing {}", snap.path().display()));
             with_yaml(o.yaml, out, |out| {
                 hashkv::run(
                     &snap,
@@ -184,6 +189,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             let snap = open(&file, err)?;
+            let _progress = Progress::start(format!("info: reading {}", snap.path().display()));
             with_yaml(o.yaml, out, |out| {
                 info::run(
                     &snap,
@@ -222,6 +228,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 threads: threads.unwrap_or_else(default_threads).max(1),
             };
             let snap = open(&file, err)?;
+            let _progress = Progress::start(format!("stats: reading {}", snap.path().display()));
             with_yaml(o.yaml, out, |out| stats::run(&snap, &cfg, out))
         }
         Command::Audit {
@@ -262,9 +269,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 history,
             };
             let snap = open(&file, err)?;
+            let _progress = Progress::start(format!("audit: reading {}", snap.path().display()));
             with_yaml(o.yaml, out, |out| audit::run(&snap, &cfg, out))
         }
-        Command::Verify { file, max_findings } => {
+        Command::Verify {
+            files,
+            max_findings,
+        } => {
             let o = choose(
                 w,
                 "verify",
@@ -274,12 +285,20 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                     (Format::Yaml, VerifyFormat::Json),
                 ],
             )?;
-            let cfg = verify::Config {
-                path: file,
-                format: o.format,
-                max_findings,
-            };
-            with_yaml(o.yaml, out, |out| verify::run(&cfg, out, err))
+            with_yaml(o.yaml, out, |out| {
+                many::each(&files, err, |path, err, first| {
+                    if !first && o.format == VerifyFormat::Text {
+                        writeln!(out)?;
+                    }
+                    let cfg = verify::Config {
+                        path: path.to_path_buf(),
+                        format: o.format,
+                        max_findings,
+                    };
+                    let _progress = Progress::start(format!("verify: checking {}", path.display()));
+                    verify::run(&cfg, out, err)
+                })
+            })
         }
         Command::Version => {
             let o = choose(
@@ -292,6 +311,29 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             with_yaml(o.yaml, out, |out| version::run(o.format, out))
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "etcdsnap", out);
+            Ok(Outcome::Clean)
+        }
+        Command::Man { command } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Propagates the global flags (-w, --hex, ...) into each command's page.
+            cmd.build();
+            let man = match &command {
+                None => clap_mangen::Man::new(cmd),
+                Some(name) => {
+                    let Some(sub) = cmd.find_subcommand(name) else {
+                        return Err(Failure::usage(format!(
+                            "man: no command {name:?} (etcdsnap --help lists them)"
+                        )));
+                    };
+                    clap_mangen::Man::new(sub.clone()).title(format!("etcdsnap-{name}"))
+                }
+            };
+            man.render(out)?;
+            Ok(Outcome::Clean)
         }
     }
 }
@@ -335,6 +377,17 @@ pub fn arg_bytes(s: &OsStr) -> Vec<u8> {
 /// Threads to use when the user did not say.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// [`open`], and refuses a bbolt file without etcd's `key` and `meta` buckets (etcdutl's
+/// status prints zeros for one; every other command says it is not etcd's).
+pub fn open_etcd(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
+    let snap = open(path, err)?;
+    for bucket in [&b"key"[..], b"meta"] {
+        snap.required(bucket)
+            .map_err(|e| Failure::at(snap.path(), e))?;
+    }
+    Ok(snap)
 }
 
 /// Opens a snapshot: a file, a data directory (its db, said on stderr), `-` (stdin), a FIFO,

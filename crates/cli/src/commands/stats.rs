@@ -29,6 +29,7 @@ use crate::args::StatsFormat;
 use crate::commands::get::failure;
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::format::{Table, compaction, humanize_bytes, readable};
+use crate::style::{Paint, paint};
 
 /// What `stats` was asked.
 #[derive(Debug, Clone)]
@@ -314,7 +315,7 @@ fn counts_row(name: String, c: &GroupCounts) -> Vec<String> {
 pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let f = &r.file;
     let t = &f.page_types;
-    writeln!(out, "FILE")?;
+    writeln!(out, "{}", paint(Paint::Bold, "FILE"))?;
     writeln!(out, "  path                 {}", f.path)?;
     writeln!(
         out,
@@ -421,7 +422,11 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(out, "  tombstones           {}", st.total.tombstones)?;
     writeln!(out)?;
-    writeln!(out, "BY {}", st.group_by.to_uppercase())?;
+    writeln!(
+        out,
+        "{}",
+        paint(Paint::Bold, &format!("BY {}", st.group_by.to_uppercase()))
+    )?;
     let mut g = Table::new(&[
         st.group_by.split(':').next().unwrap_or("group"),
         "live objects",
@@ -439,19 +444,23 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     out.write_all(g.render_etcd().as_bytes())?;
     if !st.largest_live.is_empty() {
         writeln!(out)?;
-        writeln!(out, "LARGEST LIVE OBJECTS (key + value)")?;
+        writeln!(
+            out,
+            "{}",
+            paint(Paint::Bold, "LARGEST LIVE OBJECTS (key + value)")
+        )?;
         let mut t = Table::new(&["key", "size"]).left_columns(1);
         for k in &st.largest_live {
-            t.row(vec![readable(&k.key.0), humanize_bytes(k.value)]);
+            t.row(vec![crate::style::key(&k.key.0), humanize_bytes(k.value)]);
         }
         out.write_all(t.render_etcd().as_bytes())?;
     }
     if !st.most_revisions.is_empty() {
         writeln!(out)?;
-        writeln!(out, "MOST STORED REVISIONS")?;
+        writeln!(out, "{}", paint(Paint::Bold, "MOST STORED REVISIONS"))?;
         let mut t = Table::new(&["key", "revisions"]).left_columns(1);
         for k in &st.most_revisions {
-            t.row(vec![readable(&k.key.0), k.value.to_string()]);
+            t.row(vec![crate::style::key(&k.key.0), k.value.to_string()]);
         }
         out.write_all(t.render_etcd().as_bytes())?;
     }

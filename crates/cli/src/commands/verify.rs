@@ -12,6 +12,7 @@ use etcdsnap_mvcc::verify::{self, Report, VerifyOptions};
 
 use crate::args::VerifyFormat;
 use crate::fail::{CmdResult, Failure, Outcome};
+use crate::style::{Paint, paint};
 
 /// What `verify` was asked to do.
 pub struct Config {
@@ -53,7 +54,14 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult 
 pub fn write_text(file: &str, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "{file}: {} bytes", r.file_size)?;
     for c in &r.checks {
-        writeln!(out, "{:<4}  {:<9}  {}", c.status.label(), c.name, c.summary)?;
+        let label = format!("{:<4}", c.status.label());
+        let label = match c.status {
+            verify::Status::Ok => paint(Paint::Green, &label),
+            verify::Status::Fail => paint(Paint::Red, &label),
+            verify::Status::Note => paint(Paint::Yellow, &label),
+            _ => paint(Paint::Dim, &label),
+        };
+        writeln!(out, "{label}  {:<9}  {}", c.name, c.summary)?;
         for f in &c.findings {
             let label = match f.severity {
                 Severity::Error => "error",
@@ -88,9 +96,14 @@ pub fn write_text(file: &str, r: &Report, out: &mut dyn Write) -> std::io::Resul
         .map(|c| c.name)
         .collect();
     if failed.is_empty() {
-        writeln!(out, "verify: OK")
+        writeln!(out, "verify: {}", paint(Paint::Green, "OK"))
     } else {
-        writeln!(out, "verify: FAILED ({})", failed.join(", "))
+        writeln!(
+            out,
+            "verify: {} ({})",
+            paint(Paint::Red, "FAILED"),
+            failed.join(", ")
+        )
     }
 }
 
