@@ -256,6 +256,8 @@ pub enum AuditFormat {
     Text,
     /// One JSON document with a stable schema.
     Json,
+    /// One JSON object per object not encrypted, then one with the counts.
+    Jsonl,
 }
 
 /// `--by` of `stats`: `resource`, `namespace`, `kind`, `prefix` or `prefix:N`.
@@ -470,7 +472,8 @@ Formats (-w): simple (default; `table` is accepted), json, yaml."
   etcdsnap audit backup.db || echo \"plaintext Secrets in the backup\"
   etcdsnap audit backup.db --resource secrets --resource configmaps -w json
   etcdsnap audit backup.db /registry/secrets/prod/ --prefix --history
-Formats (-w): simple (default), json, yaml."
+Formats (-w): simple (default), json, yaml, jsonl (one line per object not encrypted, then
+the counts)."
     )]
     Audit {
         /// A snapshot file, or an etcd data directory.

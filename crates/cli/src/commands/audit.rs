@@ -309,6 +309,45 @@ pub fn run(snap: &Snapshot, cfg: &AuditConfig, out: &mut dyn Write) -> CmdResult
             serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
+        AuditFormat::Jsonl => {
+            // One line per finding (`"finding"`: plaintext, not_readable, older_revision),
+            // then the counts: the -w json document without its lists.
+            let mut line = |finding: &str, item: serde_json::Value| -> std::io::Result<()> {
+                let mut v = item;
+                v["finding"] = serde_json::Value::String(finding.into());
+                serde_json::to_writer(&mut *out, &v).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")
+            };
+            let r = &findings.report;
+            for (finding, items) in [("plaintext", &r.plaintext), ("not_readable", &r.other)] {
+                for item in items {
+                    line(
+                        finding,
+                        serde_json::to_value(item).map_err(std::io::Error::from)?,
+                    )?;
+                }
+            }
+            if let Some(h) = &findings.history {
+                for item in &h.not_encrypted {
+                    line(
+                        "older_revision",
+                        serde_json::to_value(item).map_err(std::io::Error::from)?,
+                    )?;
+                }
+            }
+            let summary = serde_json::json!({
+                "revision": findings.revision,
+                "all_encrypted": clean,
+                "resources": r.resources,
+                "total": r.total,
+                "encrypted": r.encrypted,
+                "plaintext": r.plaintext.len(),
+                "not_readable": r.other.len(),
+                "older_revisions_not_encrypted": findings.history.as_ref().map(|h| h.not_encrypted.len()),
+            });
+            serde_json::to_writer(&mut *out, &summary).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
         AuditFormat::Text => write_text(&findings, out)?,
     }
     Ok(if clean {

@@ -247,6 +247,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                     (Format::Simple, AuditFormat::Text),
                     (Format::Json, AuditFormat::Json),
                     (Format::Yaml, AuditFormat::Json),
+                    (Format::Jsonl, AuditFormat::Jsonl),
                 ],
             )?;
             if resources.is_empty() {
