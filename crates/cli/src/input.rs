@@ -5,7 +5,7 @@
 //! The readers map a regular file (zero copy), so a stream or a compressed file is first
 //! written, decompressed, to a temporary file in `$TMPDIR` (removed when the command ends;
 //! on Unix as soon as it is mapped). The cost is one sequential pass: the decompressor's speed
-//! (gzip and xz are the slow ones) and the uncompressed size in temporary space; stderr says
+//! (xz is the slow one) and the uncompressed size in temporary space; stderr says
 //! so. The input itself is only ever read.
 //!
 //! Also here: the errors a user meets before any byte is parsed, worded for what really
@@ -229,7 +229,7 @@ fn decompress_to_temp(
     r: Box<dyn Read + '_>,
     err: &mut dyn Write,
 ) -> Result<Input, Failure> {
-    let mut r = BufReader::with_capacity(1 << 20, r);
+    let r = BufReader::with_capacity(1 << 20, r);
     let (input, bytes) = match c {
         Compression::Gzip => to_temp(shown, &mut flate2::bufread::MultiGzDecoder::new(r)),
         Compression::Zstd => {
@@ -237,11 +237,9 @@ fn decompress_to_temp(
                 .map_err(|e| Failure::at(shown, format!("zstd-compressed, but: {e}")))?;
             to_temp(shown, &mut d)
         }
-        Compression::Xz => to_temp_with(shown, |f| {
-            let mut w = io::BufWriter::with_capacity(1 << 20, f);
-            lzma_rs::xz_decompress(&mut r, &mut w).map_err(io::Error::other)?;
-            w.flush()
-        }),
+        // liblzma, streaming (multi-stream like xz -d); lzma-rs was dropped because it holds
+        // a whole xz block in memory, which is the whole file for a single-threaded `xz`.
+        Compression::Xz => to_temp(shown, &mut xz2::bufread::XzDecoder::new_multi_decoder(r)),
         Compression::Bzip2 => Err(Failure::at(
             shown,
             "is bzip2-compressed: decompress it first (bunzip2 -k FILE), or pipe it: bzcat FILE | etcdsnap ... -",

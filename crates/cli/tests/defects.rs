@@ -192,9 +192,9 @@ fn gzip(b: &[u8]) -> Vec<u8> {
 }
 
 fn xz(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    lzma_rs::xz_compress(&mut std::io::BufReader::new(b), &mut out).unwrap();
-    out
+    let mut e = xz2::write::XzEncoder::new(Vec::new(), 0);
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
 }
 
 /// A copy of `src` whose `key` bucket is renamed in the root leaf of both metas: a bbolt
