@@ -203,3 +203,31 @@ fn several_inputs_one_line_each_and_the_worst_exit() {
     assert_eq!(run(&["verify", &a, &b]).status.code(), Some(0));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn progress_on_a_terminal_after_a_second_never_with_quiet_or_in_a_pipe() {
+    // verify reads stdin inside its progress span: a writer that waits 1.5 s makes it slow.
+    let f = db("own-35.db");
+    let on_tty = |flags: &str| -> String {
+        let o = Command::new("script")
+            .args([
+                "-qec",
+                &format!("(sleep 1.5; cat {f}) | {BIN} verify - {flags} > /dev/null"),
+                "/dev/null",
+            ])
+            .output()
+            .expect("script(1) from util-linux");
+        text(&o.stdout)
+    };
+    assert!(on_tty("").contains("verify: checking -"));
+    assert!(!on_tty("-q").contains("verify: checking"));
+    // Not a terminal: never.
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "(sleep 1.5; cat {f}) | {BIN} verify - 2>&1 >/dev/null"
+        ))
+        .output()
+        .unwrap();
+    assert!(!text(&o.stdout).contains("verify: checking"));
+}
