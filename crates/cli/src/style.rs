@@ -145,6 +145,34 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// `out`, which clears the spinner when the first byte is written, so that the spinner
+    /// never mixes with the output on the same terminal.
+    pub fn until_output(self, out: &mut dyn std::io::Write) -> UntilOutput<'_> {
+        UntilOutput {
+            out,
+            progress: Some(self),
+        }
+    }
+}
+
+/// See [`Progress::until_output`].
+pub struct UntilOutput<'a> {
+    out: &'a mut dyn std::io::Write,
+    progress: Option<Progress>,
+}
+
+impl std::io::Write for UntilOutput<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.progress.take();
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 impl Drop for Progress {
     fn drop(&mut self) {
         if let Some(tx) = self.done.take() {

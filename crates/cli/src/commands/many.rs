@@ -52,9 +52,10 @@ pub fn status(
         Table::new(&["file", "hash", "revision", "total keys", "total size"]).left_columns(1);
     let outcome = each(files, err, |path, err, _| {
         let snap = super::open_etcd(path, err)?;
-        let _progress =
+        let progress =
             crate::style::Progress::start(format!("status: hashing {}", snap.path().display()));
         let st = status::status(&snap, threads).map_err(|e| Failure::at(snap.path(), e))?;
+        drop(progress);
         let name = snap.path().display().to_string();
         match format {
             StatusFormat::Table => table.row(vec![

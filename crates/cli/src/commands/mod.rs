@@ -55,12 +55,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 format: o.format,
                 threads: d.threads.unwrap_or_else(default_threads),
             };
-            let _progress = Progress::start(format!(
+            let mut out = Progress::start(format!(
                 "diff: reading {} and {}",
                 cfg.a.display(),
                 cfg.b.display()
-            ));
-            with_yaml(o.yaml, out, |out| diff::run(&cfg, out, err))
+            ))
+            .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| diff::run(&cfg, out, err))
         }
         Command::Status { files, threads } => {
             let o = choose(
@@ -77,9 +78,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             let threads = threads.unwrap_or_else(default_threads);
             if let [file] = files.as_slice() {
                 let snap = open_etcd(file, err)?;
-                let _progress =
-                    Progress::start(format!("status: hashing {}", snap.path().display()));
-                return with_yaml(o.yaml, out, |out| {
+                let mut out = Progress::start(format!("status: hashing {}", snap.path().display()))
+                    .until_output(out);
+                return with_yaml(o.yaml, &mut out, |out| {
                     status::run(&snap, o.format, threads, out)
                 });
             }
@@ -166,8 +167,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             let snap = open(&file, err)?;
-            let _progress = Progress::start(format!("hashkv: hashing {}", snap.path().display()));
-            with_yaml(o.yaml, out, |out| {
+            let mut out = Progress::start(format!("hashkv: hashing {}", snap.path().display()))
+                .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| {
                 hashkv::run(
                     &snap,
                     rev.rev,
@@ -189,8 +191,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             let snap = open(&file, err)?;
-            let _progress = Progress::start(format!("info: reading {}", snap.path().display()));
-            with_yaml(o.yaml, out, |out| {
+            let mut out = Progress::start(format!("info: reading {}", snap.path().display()))
+                .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| {
                 info::run(
                     &snap,
                     o.format,
@@ -228,8 +231,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 threads: threads.unwrap_or_else(default_threads).max(1),
             };
             let snap = open(&file, err)?;
-            let _progress = Progress::start(format!("stats: reading {}", snap.path().display()));
-            with_yaml(o.yaml, out, |out| stats::run(&snap, &cfg, out))
+            let mut out = Progress::start(format!("stats: reading {}", snap.path().display()))
+                .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| stats::run(&snap, &cfg, out))
         }
         Command::Audit {
             file,
@@ -270,8 +274,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 history,
             };
             let snap = open(&file, err)?;
-            let _progress = Progress::start(format!("audit: reading {}", snap.path().display()));
-            with_yaml(o.yaml, out, |out| audit::run(&snap, &cfg, out))
+            let mut out = Progress::start(format!("audit: reading {}", snap.path().display()))
+                .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| audit::run(&snap, &cfg, out))
         }
         Command::Verify {
             files,
@@ -296,8 +301,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                         format: o.format,
                         max_findings,
                     };
-                    let _progress = Progress::start(format!("verify: checking {}", path.display()));
-                    verify::run(&cfg, out, err)
+                    let mut out = Progress::start(format!("verify: checking {}", path.display()))
+                        .until_output(&mut *out);
+                    verify::run(&cfg, &mut out, err)
                 })
             })
         }
