@@ -180,9 +180,13 @@ fn one_exact_key_that_matches_nothing_is_said() {
     // --prefix before the key, as the old `--prefix P` was written: the same selection.
     let o2 = run(&["diff", &a, &b, "--prefix", "/registry/pods/", "--summary"]);
     assert_eq!(o2.stdout, o.stdout);
-    let h = run(&["history", &a, "/registry/pods/"]);
-    assert_eq!(h.status.code(), Some(0));
-    assert!(text(&h.stderr).contains("one exact key"));
+    for cmd in ["history", "stats"] {
+        let h = run(&[cmd, &a, "/registry/pods/"]);
+        assert_eq!(h.status.code(), Some(0), "{cmd}");
+        assert!(text(&h.stderr).contains("one exact key"), "{cmd}");
+        let p = run(&[cmd, &a, "/registry/pods/", "--prefix"]);
+        assert!(p.stderr.is_empty(), "{cmd}: {}", text(&p.stderr));
+    }
 }
 
 fn gzip(b: &[u8]) -> Vec<u8> {

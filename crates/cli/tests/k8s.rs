@@ -624,6 +624,7 @@ fn stats_schema_groupings_and_rev() {
             "compact_revision",
             "current_revision",
             "keys",
+            "keys_selected",
             "revision",
             "revisions_stored"
         ]

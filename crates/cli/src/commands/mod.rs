@@ -233,7 +233,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             let snap = open(&file, err)?;
             let mut out = Progress::start(format!("stats: reading {}", snap.path().display()))
                 .until_output(out);
-            with_yaml(o.yaml, &mut out, |out| stats::run(&snap, &cfg, out))
+            with_yaml(o.yaml, &mut out, |out| stats::run(&snap, &cfg, out, err))
         }
         Command::Audit {
             file,

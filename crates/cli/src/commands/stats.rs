@@ -137,6 +137,8 @@ pub struct StoreReport {
     pub revisions_stored: u64,
     /// Distinct keys in the `key` bucket (live or deleted).
     pub keys: u64,
+    /// Of those, the keys selected (KEY, --prefix, ...; all of them by default).
+    pub keys_selected: u64,
 }
 
 /// Builds the report.
@@ -191,6 +193,7 @@ pub fn report(snap: &Snapshot, cfg: &StatsConfig) -> Result<Report, Failure> {
             compact_revision: store.compact,
             revisions_stored: index.revision_count() as u64,
             keys: index.key_count() as u64,
+            keys_selected: keys.len() as u64,
         },
         stats: stats.finish(),
     })
@@ -275,8 +278,16 @@ fn file_report(
 }
 
 /// Runs `stats`.
-pub fn run(snap: &Snapshot, cfg: &StatsConfig, out: &mut dyn Write) -> CmdResult {
+pub fn run(
+    snap: &Snapshot,
+    cfg: &StatsConfig,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
     let report = report(snap, cfg)?;
+    if cfg.range.is_single() && report.store.keys_selected == 0 {
+        super::note_single_key_absent(&cfg.range, "not in the file", err);
+    }
     match cfg.format {
         StatsFormat::Json => {
             serde_json::to_writer(&mut *out, &report).map_err(std::io::Error::from)?;
