@@ -11,7 +11,18 @@ use etcdsnap_k8s::GroupBy;
 /// Kubernetes statistics. Exit status: 0 success, 1 something found (differences, integrity
 /// problems), 2 unusable input or wrong arguments.
 #[derive(Debug, Parser)]
-#[command(name = "etcdsnap", version, about, max_term_width = 100)]
+#[command(
+    name = "etcdsnap",
+    version,
+    about,
+    max_term_width = 100,
+    after_help = "Examples:
+  etcdsnap status backup.db
+  etcdsnap verify backups/*.db && echo \"safe to restore\"
+  etcdsnap -o json get backup.db /registry/pods/ --prefix --keys-only
+  etcdsnap diff last-night.db.gz this-morning.db --summary
+Exit status: 0 success, 1 something found, 2 unusable input or wrong arguments."
+)]
 pub struct Cli {
     /// Flags every command takes, before or after the command's name.
     #[command(flatten)]
