@@ -575,3 +575,32 @@ fn values_and_revisions_3_6_and_3_7_read_differently() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn several_files_each_refused_or_answered_by_its_own_etcd() {
+    let dir = scratch().join("many");
+    std::fs::create_dir_all(&dir).unwrap();
+    let h4 = std::fs::read(corpus_db("h4-empty.db")).unwrap();
+    let bad = dir.join("bad.db");
+    std::fs::write(&bad, mutate::with_freelist(&h4, &[3], None)).unwrap();
+    let e36 = etcdsnap_testkit::rewrite::etcd36_cases(&dir.join("e36"));
+    let good = corpus_db("h3.db");
+    let r = etcdsnap(&["status", s(&good), s(&bad), s(&e36[0].1), "-w", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].get("version").is_none());
+    assert_eq!(lines[1]["version"], "3.6.0");
+    let want: Vec<String> = recorded("freelist-reachable-and-unreachable", "stderr")
+        .lines()
+        .map(|l| format!("{}: {l}", bad.display()))
+        .collect();
+    assert_eq!(r.stderr.lines().collect::<Vec<_>>(), want);
+    let t = etcdsnap(&["status", s(&good), s(&e36[0].1), "-w", "table"]).stdout;
+    assert!(t.lines().nth(1).unwrap().ends_with("| VERSION |"), "{t}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -28,24 +28,42 @@ pub struct StatusConfig {
     pub threads: usize,
 }
 
-/// Runs `status`.
+/// Runs `status` on one file.
 pub fn run(
     snap: &Snapshot,
     cfg: &StatusConfig,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> CmdResult {
-    let fail = |e| Failure::at(snap.path(), e);
+    match compute(snap, cfg.etcd_version, cfg.threads, "", err)? {
+        Some((st, version)) => {
+            write_versioned(&st, cfg.format, version, out)?;
+            Ok(Outcome::Clean)
+        }
+        None => Ok(Outcome::Found),
+    }
+}
+
+/// The status of `snap` under the rules of `etcd_version` (`None`: the writer's), and the
+/// version followed; `None` when etcdutl of that version refuses the file, which is then said
+/// on `err` in etcdutl's words (each line after `prefix`, e.g. the file name of a multi-file
+/// run).
+pub fn compute(
+    snap: &Snapshot,
+    etcd_version: Option<EtcdVersion>,
+    threads: usize,
+    prefix: &str,
+    err: &mut dyn Write,
+) -> Result<Option<(VersionedStatus, EtcdVersion)>, Failure> {
     // A file whose meta bucket cannot be read still gets the check (and is refused by it).
-    let version = cfg
-        .etcd_version
+    let version = etcd_version
         .unwrap_or_else(|| versions::default_version(snap).unwrap_or(EtcdVersion::line(3, 5)));
     // bbolt's check and the hash run side by side: both only read, and the check (page
     // headers and element arrays) is small next to the hash (every byte); on a damaged file
     // the check's verdict wins and the hash is dropped.
     let (problems, st) = std::thread::scope(|sc| {
         let check = sc.spawn(|| integrity_problems(snap, version));
-        let st = status::status_with(snap, cfg.threads, Rules::of(version));
+        let st = status::status_with(snap, threads, Rules::of(version));
         let problems = check
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -54,24 +72,22 @@ pub fn run(
     if !problems.is_empty() {
         writeln!(
             err,
-            "Error: snapshot file integrity check failed. {} errors found.",
+            "{prefix}Error: snapshot file integrity check failed. {} errors found.",
             problems.len()
         )?;
         for p in &problems {
-            writeln!(err, "{p}")?;
+            writeln!(err, "{prefix}{p}")?;
         }
-        return Ok(Outcome::Found);
+        return Ok(None);
     }
-    let st = match st {
-        Ok(st) => st,
+    match st {
+        Ok(st) => Ok(Some((st, version))),
         Err(Error::Refused { message, .. }) => {
-            writeln!(err, "Error: {message}")?;
-            return Ok(Outcome::Found);
+            writeln!(err, "{prefix}Error: {message}")?;
+            Ok(None)
         }
-        Err(e) => return Err(fail(e)),
-    };
-    write_versioned(&st, cfg.format, version, out)?;
-    Ok(Outcome::Clean)
+        Err(e) => Err(Failure::at(snap.path(), e)),
+    }
 }
 
 /// The problems for which etcdutl of `version` refuses the file, one line each: bbolt's
