@@ -69,11 +69,11 @@ pub fn compute(
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         (problems, st)
     });
-    if !problems.is_empty() {
+    let (count, problems) = problems;
+    if count > 0 {
         writeln!(
             err,
-            "{prefix}Error: snapshot file integrity check failed. {} errors found.",
-            problems.len()
+            "{prefix}Error: snapshot file integrity check failed. {count} errors found."
         )?;
         for p in &problems {
             writeln!(err, "{prefix}{p}")?;
@@ -94,8 +94,9 @@ pub fn compute(
 /// `Tx.Check` findings in bbolt's words, and the damage on which bbolt panics or crashes in
 /// ours. etcd 3.6+ (bbolt 1.4+) also checks key order in every page and against the parent's
 /// separators (`tx_check.go` `recursivelyCheckPageKeyOrder`): then the check compares keys.
-/// Empty when the file is sound enough for etcdutl.
-pub fn integrity_problems(snap: &Snapshot, version: EtcdVersion) -> Vec<String> {
+/// Returns how many problems there are and their lines (all of them up to 100,000, then one
+/// line saying how many more); no problem when the file is sound enough for etcdutl.
+pub fn integrity_problems(snap: &Snapshot, version: EtcdVersion) -> (u64, Vec<String>) {
     let opts = CheckOptions {
         max_findings: 100_000,
     };
@@ -125,7 +126,7 @@ pub fn integrity_problems(snap: &Snapshot, version: EtcdVersion) -> Vec<String> 
             counted - lines.len() as u64
         ));
     }
-    lines
+    (counted, lines)
 }
 
 /// bbolt 1.3.6's line for a finding it reports (`tx.go`, `Tx.check`), ours otherwise.
