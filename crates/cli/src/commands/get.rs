@@ -19,7 +19,7 @@ use etcdsnap_mvcc::{Error, KeyRange, Snapshot};
 use crate::args::{GetFormat, Order, SortBy};
 use serde_json::{Map, Value};
 
-use crate::decoded::decode_value;
+use crate::decoded::{Notes, decode_value};
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::format::{b64, go_quote};
 
@@ -84,7 +84,12 @@ pub fn failure(snap: &Snapshot, e: Error) -> Failure {
 }
 
 /// Runs `get`.
-pub fn run(snap: &Snapshot, cfg: &GetConfig, out: &mut dyn Write) -> CmdResult {
+pub fn run(
+    snap: &Snapshot,
+    cfg: &GetConfig,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
     if cfg.print_value_only && cfg.format != GetFormat::Simple {
         return Err(Failure::usage(
             "print-value-only is only for `--write-out=simple`",
@@ -92,11 +97,13 @@ pub fn run(snap: &Snapshot, cfg: &GetConfig, out: &mut dyn Write) -> CmdResult {
     }
     let resp = keyspace::range(snap, &cfg.request, cfg.threads).map_err(|e| failure(snap, e))?;
     if cfg.decode && !cfg.request.keys_only && !cfg.request.count_only {
+        let mut notes = Notes::default();
         match cfg.format {
-            GetFormat::Simple => write_simple_decoded(&resp, cfg, out)?,
-            GetFormat::Json => write_json_decoded(&resp, cfg.show_secrets, out)?,
-            GetFormat::Fields => write_fields_decoded(&resp, cfg.show_secrets, out)?,
+            GetFormat::Simple => write_simple_decoded(&resp, cfg, &mut notes, out)?,
+            GetFormat::Json => write_json_decoded(&resp, cfg.show_secrets, &mut notes, out)?,
+            GetFormat::Fields => write_fields_decoded(&resp, cfg.show_secrets, &mut notes, out)?,
         }
+        notes.write(err)?;
         return Ok(Outcome::Clean);
     }
     match cfg.format {
@@ -131,6 +138,7 @@ fn write_simple(
 fn write_simple_decoded(
     resp: &RangeResponse<'_>,
     cfg: &GetConfig,
+    notes: &mut Notes,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     for kv in &resp.kvs {
@@ -138,7 +146,9 @@ fn write_simple_decoded(
             out.write_all(kv.key)?;
             out.write_all(b"\n")?;
         }
-        decode_value(kv.key, kv.value, cfg.show_secrets).write_text(out)?;
+        let d = decode_value(kv.key, kv.value, cfg.show_secrets);
+        notes.add(kv.key, d.notes());
+        d.write_text(out)?;
     }
     Ok(())
 }
@@ -148,6 +158,7 @@ fn write_simple_decoded(
 fn write_json_decoded(
     resp: &RangeResponse<'_>,
     show_secrets: bool,
+    notes: &mut Notes,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut header = Vec::new();
@@ -179,7 +190,9 @@ fn write_json_decoded(
                 }
             }
             m.insert("value_size".into(), kv.value.len().into());
-            decode_value(kv.key, kv.value, show_secrets).json_fields(kv.value, &mut m);
+            let d = decode_value(kv.key, kv.value, show_secrets);
+            notes.add(kv.key, d.notes());
+            d.json_fields(kv.value, &mut m);
             serde_json::to_writer(&mut *out, &Value::Object(m)).map_err(std::io::Error::other)?;
         }
         out.write_all(b"]")?;
@@ -198,11 +211,14 @@ fn write_json_decoded(
 fn write_fields_decoded(
     resp: &RangeResponse<'_>,
     show_secrets: bool,
+    notes: &mut Notes,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     fields_with(resp, out, |kv, out| {
         let mut m = Map::new();
-        decode_value(kv.key, kv.value, show_secrets).json_fields(kv.value, &mut m);
+        let d = decode_value(kv.key, kv.value, show_secrets);
+        notes.add(kv.key, d.notes());
+        d.json_fields(kv.value, &mut m);
         writeln!(out, "\"Object\" : {}", Value::Object(m))
     })
 }

@@ -101,7 +101,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 show_secrets,
             };
             let snap = open(&file, err)?;
-            get::run(&snap, &cfg, out)
+            get::run(&snap, &cfg, out, err)
         }
         Command::History {
             file,
