@@ -390,6 +390,9 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         max_findings: usize,
     },
+    /// Kubernetes objects as kubectl shows them: `kube get FILE deploy -n prod web -o yaml`.
+    #[command(display_order = 10)]
+    Kube(crate::commands::kube::KubeArgs),
 }
 
 #[cfg(test)]

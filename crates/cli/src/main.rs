@@ -11,6 +11,7 @@ mod commands;
 mod decoded;
 mod fail;
 mod format;
+mod yaml;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -637,6 +637,42 @@ pub fn redact_typed_secret(v: &mut Value) {
     }
 }
 
+/// Server-populated metadata fields a manifest leaves out.
+const SERVER_METADATA: &[&str] = &[
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+];
+
+/// Turns an object into what `kubectl apply -f` / `kubectl create -f` take to re-create it:
+/// `status` and the server-populated metadata removed ([`SERVER_METADATA`]), and the
+/// `kubectl.kubernetes.io/last-applied-configuration` annotation (an `annotations` map left
+/// empty goes too).
+pub fn to_manifest(v: &mut Value) {
+    let Value::Object(map) = v else { return };
+    map.remove("status");
+    if let Some(Value::Object(meta)) = map.get_mut("metadata") {
+        for f in SERVER_METADATA {
+            meta.remove(*f);
+        }
+        let empty = match meta.get_mut("annotations") {
+            Some(Value::Object(a)) => {
+                a.remove(LAST_APPLIED_ANNOTATION);
+                a.is_empty()
+            }
+            _ => false,
+        };
+        if empty {
+            meta.remove("annotations");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

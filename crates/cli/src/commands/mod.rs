@@ -6,6 +6,7 @@ pub mod get;
 mod hashkv;
 mod history;
 mod info;
+pub mod kube;
 mod stats;
 mod status;
 mod verify;
@@ -190,6 +191,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             let snap = open(&file, err)?;
             audit::run(&snap, &cfg, out)
         }
+        Command::Kube(k) => match k.command {
+            kube::KubeCommand::Get(a) => {
+                let cfg =
+                    kube::KubeGetConfig::from_args(&a, a.threads.unwrap_or_else(default_threads))?;
+                let snap = open(&a.file, err)?;
+                kube::run(&snap, &cfg, out, err)
+            }
+        },
         Command::Verify {
             file,
             write_out,
