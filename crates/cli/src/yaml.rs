@@ -634,3 +634,39 @@ spec:
         assert_eq!(to_yaml(&doc), want);
     }
 }
+
+#[cfg(test)]
+mod kubectl_goldens {
+    use super::*;
+
+    /// The 70 objects of crates/k8s/tests/data/typed/kinds.json against kubectl v1.32.4's YAML
+    /// of each (tests/data/kubectl-yaml/make-goldens.sh): byte for byte.
+    #[test]
+    fn seventy_kinds_as_kubectl_prints_them() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let objects: Vec<Value> = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("../k8s/tests/data/typed/kinds.json")).unwrap(),
+        )
+        .unwrap();
+        let golden =
+            std::fs::read_to_string(dir.join("tests/data/kubectl-yaml/kinds.yaml")).unwrap();
+        let docs: Vec<&str> = golden.split("---\n").collect();
+        assert_eq!(docs.len(), objects.len());
+        for (o, want) in objects.iter().zip(docs) {
+            // kubectl leaves managedFields out of -o yaml, as `kube get` does.
+            let mut o = o.clone();
+            if let Some(Value::Object(m)) = o.get_mut("metadata") {
+                m.remove("managedFields");
+            }
+            let got = to_yaml(&o);
+            if got != want {
+                let line = got
+                    .lines()
+                    .zip(want.lines())
+                    .find(|(a, b)| a != b)
+                    .map(|(a, b)| format!("got  {a:?}\nwant {b:?}"));
+                panic!("{} {}: {line:?}", o["apiVersion"], o["kind"]);
+            }
+        }
+    }
+}
