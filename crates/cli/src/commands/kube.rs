@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use etcdsnap_k8s::resources::{Resolved, Resource, resolve};
 use etcdsnap_k8s::selector::Selector;
 use etcdsnap_k8s::typed::to_manifest;
@@ -26,6 +26,7 @@ use etcdsnap_mvcc::keyspace::{self, RangeRequest};
 use etcdsnap_mvcc::{KeyRange, Snapshot};
 use serde_json::{Map, Value};
 
+use crate::args::{Format, RevArg};
 use crate::decoded::{Decoded, Notes, decode_value};
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::yaml::to_yaml;
@@ -50,8 +51,8 @@ pub enum KubeCommand {
     Get(KubeGetArgs),
 }
 
-/// Output formats of `kube get` (kubectl's `-o`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Output formats of `kube get` (kubectl's `-o`, taken by the global `-w/-o`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KubeOutput {
     /// kubectl's table for the kind (NAME, ..., AGE).
     Table,
@@ -65,6 +66,8 @@ pub enum KubeOutput {
     Yaml,
     /// Restore-ready manifests as a YAML stream (same as --manifest -o yaml).
     Manifest,
+    /// One compact JSON object per line, streamed.
+    Jsonl,
 }
 
 /// Arguments of `kube get`.
@@ -85,12 +88,9 @@ pub struct KubeGetArgs {
     /// Label selector, as kubectl's (`app=web,tier!=db,env in (a,b),!legacy`).
     #[arg(short = 'l', long)]
     pub selector: Option<String>,
-    /// The revision to read (0 = the newest).
-    #[arg(long, default_value_t = 0)]
-    pub rev: i64,
-    /// Output format.
-    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
-    pub output: KubeOutput,
+    /// The revision to read (0 or negative = the newest).
+    #[command(flatten)]
+    pub rev: RevArg,
     /// Restore-ready manifests: server-populated fields and status removed, several objects
     /// as a YAML stream (`---`) or, with -o json, a `v1 List`. Refused for Secrets without
     /// --show-secrets (a hidden Secret must not become a manifest).
@@ -139,7 +139,25 @@ pub struct KubeGetConfig {
 
 impl KubeGetConfig {
     /// Builds the configuration from the arguments.
-    pub fn from_args(a: &KubeGetArgs, threads: usize) -> Result<Self, Failure> {
+    pub fn from_args(
+        a: &KubeGetArgs,
+        write_out: Option<Format>,
+        threads: usize,
+    ) -> Result<Self, Failure> {
+        let requested = match write_out {
+            None | Some(Format::Table | Format::Simple) => KubeOutput::Table,
+            Some(Format::Wide) => KubeOutput::Wide,
+            Some(Format::Name) => KubeOutput::Name,
+            Some(Format::Json) => KubeOutput::Json,
+            Some(Format::Yaml) => KubeOutput::Yaml,
+            Some(Format::Jsonl) => KubeOutput::Jsonl,
+            Some(Format::Manifest) => KubeOutput::Manifest,
+            Some(Format::Fields) => {
+                return Err(Failure::usage(
+                    "kube get: output format fields is not offered; use -o table, wide, name, json, yaml, jsonl, manifest",
+                ));
+            }
+        };
         let selector = match &a.selector {
             Some(s) => Selector::parse(s).map_err(Failure::usage)?,
             None => Selector::default(),
@@ -149,12 +167,12 @@ impl KubeGetConfig {
         } else {
             Some(a.namespace.clone().unwrap_or_else(|| "default".into()))
         };
-        let output = if a.output == KubeOutput::Manifest {
+        let output = if requested == KubeOutput::Manifest {
             KubeOutput::Yaml
         } else {
-            a.output
+            requested
         };
-        let manifest = a.manifest || a.output == KubeOutput::Manifest;
+        let manifest = a.manifest || requested == KubeOutput::Manifest;
         if manifest
             && !matches!(
                 output,
@@ -170,7 +188,7 @@ impl KubeGetConfig {
             names: a.names.clone(),
             namespace,
             selector,
-            rev: a.rev,
+            rev: a.rev.rev,
             // --manifest alone: YAML, as `kubectl apply -f` files usually are.
             output: if manifest && output == KubeOutput::Table {
                 KubeOutput::Yaml
@@ -436,6 +454,10 @@ impl<'a> Writer<'a> {
                 };
                 writeln!(self.out, "{prefix}/{}", item.name)?;
             }
+            KubeOutput::Jsonl => {
+                serde_json::to_writer(&mut *self.out, &item.object)?;
+                self.out.write_all(b"\n")?;
+            }
             KubeOutput::Json | KubeOutput::Yaml | KubeOutput::Manifest => {
                 if self.single() && !self.any && self.held.is_none() {
                     self.held = Some(item.object.clone());
@@ -494,7 +516,7 @@ impl<'a> Writer<'a> {
         let yaml = self.cfg.output != KubeOutput::Json;
         match self.cfg.output {
             KubeOutput::Table | KubeOutput::Wide => return self.table_out(items),
-            KubeOutput::Name => return Ok(()),
+            KubeOutput::Name | KubeOutput::Jsonl => return Ok(()),
             _ => {}
         }
         if let Some(only) = self.held.take() {
