@@ -223,6 +223,15 @@ pub struct DiffArgs {
     /// With --values, show Secret payloads instead of hiding them.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Compare Kubernetes objects decoded: each changed object is shown as a unified diff of
+    /// its YAML as kubectl prints it (implies --values in text).
+    #[arg(long)]
+    pub decode: bool,
+    /// With --decode, ignore fields that change on every write (metadata.resourceVersion,
+    /// managedFields, generation, status.observedGeneration and status timestamps): objects
+    /// that differ only there are counted unchanged.
+    #[arg(long, requires = "decode")]
+    pub ignore_server_fields: bool,
     /// Only the summary, no line per key.
     #[arg(long)]
     pub summary: bool,
@@ -369,6 +378,13 @@ Formats (-w): simple (default), json, yaml, jsonl (one key per line)."
         /// The keys (all when no KEY is given).
         #[command(flatten)]
         keys: KeySelection,
+        /// Each revision as the object it stored (Kubernetes objects as kubectl shows them, in
+        /// YAML under the revision line; in JSON the fields of `get --decode`).
+        #[arg(long)]
+        decode: bool,
+        /// With --decode, show Secret payloads.
+        #[arg(long, requires = "decode")]
+        show_secrets: bool,
     },
     /// The hash `etcdctl endpoint hashkv --rev R` returns for this store.
     ///

@@ -47,8 +47,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 rev_a: d.rev_a,
                 rev_b: d.rev_b,
                 range: d.keys.range(),
-                values: d.values,
+                values: d.values || d.decode,
                 show_secrets: d.show_secrets,
+                decode: d.decode,
+                ignore_server_fields: d.ignore_server_fields,
                 summary_only: d.summary,
                 format: o.format,
                 threads: d.threads.unwrap_or_else(default_threads),
@@ -127,7 +129,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             let snap = open(&file, err)?;
             with_yaml(o.yaml, out, |out| get::run(&snap, &cfg, out, err))
         }
-        Command::History { file, keys } => {
+        Command::History {
+            file,
+            keys,
+            decode,
+            show_secrets,
+        } => {
             let o = choose(
                 w,
                 "history",
@@ -140,8 +147,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             )?;
             let range = keys.range();
             let snap = open(&file, err)?;
+            let decode = decode.then_some(history::DecodeValues { show_secrets });
             with_yaml(o.yaml, out, |out| {
-                history::run(&snap, &range, o.format, out)
+                history::run(&snap, &range, o.format, decode, out, err)
             })
         }
         Command::Hashkv { file, rev, threads } => {
