@@ -106,3 +106,54 @@ fn diff_decode_is_a_unified_diff_of_the_yaml() {
         Some(2)
     );
 }
+
+fn crd_db() -> String {
+    etcdsnap_testkit::fixtures_dir()
+        .join("kube/crd.db")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// fixtures/kube/crd.db (real etcd 3.5.1, fixtures/kube/make-kube-fixture.py): a Pod rewritten
+/// at revision 7 with only managedFields' time and a condition's lastTransitionTime changed,
+/// then at 8 with its phase changed.
+#[test]
+fn ignore_server_fields_counts_server_only_writes_unchanged() {
+    let db = crd_db();
+    let d = |a: &str, b: &str, ignore: bool| {
+        let mut args = vec![
+            "diff",
+            &db,
+            &db,
+            "--rev-a",
+            a,
+            "--rev-b",
+            b,
+            "/registry/pods/",
+            "--prefix",
+            "--decode",
+        ];
+        if ignore {
+            args.push("--ignore-server-fields");
+        }
+        let o = run(&args);
+        (o.status.code(), String::from_utf8(o.stdout).unwrap())
+    };
+    let (code, text) = d("6", "7", false);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("1 modified"), "{text}");
+    assert!(text.contains("lastTransitionTime"), "{text}");
+    let (code, text) = d("6", "7", true);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("0 modified") && text.contains("1 unchanged"),
+        "{text}"
+    );
+    let (code, text) = d("6", "8", true);
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("-  phase: Running\n+  phase: Failed\n"),
+        "{text}"
+    );
+    assert!(!text.contains("Time"), "{text}");
+}

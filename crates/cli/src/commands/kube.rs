@@ -214,7 +214,13 @@ struct Target {
 }
 
 fn target(snap: &Snapshot, cfg: &KubeGetConfig) -> Result<Target, Failure> {
-    match resolve(&cfg.resource) {
+    let resolved = resolve(&cfg.resource);
+    if !matches!(resolved, Resolved::Builtin(_))
+        && let Some(t) = from_crds(snap, cfg)?
+    {
+        return Ok(t);
+    }
+    match resolved {
         Resolved::Builtin(r) => Ok(Target {
             base: format!("{}/{}/", cfg.prefix, r.etcd),
             namespaced: Some(r.namespaced),
@@ -261,6 +267,55 @@ fn target(snap: &Snapshot, cfg: &KubeGetConfig) -> Result<Target, Failure> {
             }
         }
     }
+}
+
+/// A custom resource named as its CustomResourceDefinition in the snapshot names it (plural,
+/// singular, short name or kind, optionally `.group`): as kubectl resolves it through
+/// discovery, which the apiserver builds from these CRDs.
+fn from_crds(snap: &Snapshot, cfg: &KubeGetConfig) -> Result<Option<Target>, Failure> {
+    let lower = cfg.resource.to_ascii_lowercase();
+    let (name, group) = match lower.split_once('.') {
+        Some((n, g)) => (n, Some(g)),
+        None => (lower.as_str(), None),
+    };
+    let crds = format!(
+        "{}/apiextensions.k8s.io/customresourcedefinitions/",
+        cfg.prefix
+    );
+    let mut req = RangeRequest::new(KeyRange::prefix(crds.as_bytes()));
+    req.revision = cfg.rev;
+    let resp =
+        keyspace::range(snap, &req, cfg.threads).map_err(|e| super::get::failure(snap, e))?;
+    for kv in &resp.kvs {
+        let Ok(r) = etcdsnap_k8s::decode_typed(kv.value, false) else {
+            continue;
+        };
+        let spec = &r.value["spec"];
+        let g = spec["group"].as_str().unwrap_or("");
+        let names = &spec["names"];
+        let s = |k: &str| names[k].as_str().unwrap_or("").to_ascii_lowercase();
+        let plural = s("plural");
+        let short: Vec<String> = names["shortNames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_ascii_lowercase))
+            .collect();
+        let named = !plural.is_empty()
+            && (plural == name
+                || s("singular") == name
+                || s("kind") == name
+                || short.iter().any(|x| x == name));
+        let grouped = group.is_none_or(|want| g == want || g.starts_with(&format!("{want}.")));
+        if named && grouped {
+            return Ok(Some(Target {
+                base: format!("{}/{g}/{plural}/", cfg.prefix),
+                namespaced: Some(spec["scope"] == "Namespaced"),
+                builtin: None,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// One object to print.
