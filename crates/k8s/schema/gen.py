@@ -206,10 +206,13 @@ def main():
     origin = {}     # full name -> tag
     used = []
     aliased = set()
+    removed_fields = []
+
+    def pfields_removed(known, pfields):
+        have = {f[0] for f in known[1]}
+        return any(num not in have for num, *_ in pfields)
     for i, tag in enumerate(RELEASES):
         for git, roots, old_ok in sources:
-            if i > 0 and not old_ok:
-                continue
             t = tag
             if git.dir == args.aggregator and i == 0:
                 t = AGGREGATOR_NEWEST
@@ -229,7 +232,8 @@ def main():
                 version = d.rstrip("/").split("/")[-1]
                 for mname, pfields in msgs.items():
                     full = f"{package}.{mname}"
-                    if full in messages:
+                    known = messages.get(full)
+                    if known is not None and not pfields_removed(known, pfields):
                         continue
                     special = SPECIAL.get(full, "-")
                     if special == "-" and mname in others:
@@ -263,6 +267,14 @@ def main():
                         flags += "p" if g["pointer"] else ""
                         flags += "x" if g["hidden"] else ""
                         out.append((num, g["json"], ftype, flags or "-"))
+                    if known is not None:
+                        # A field the newest release removed (ObjectMeta's clusterName = 15,
+                        # which apiservers before 1.25 wrote into every object): kept with its
+                        # old name, so old objects decode by name. Numbers are never reused.
+                        have = {f[0] for f in known[1]}
+                        known[1].extend(f for f in out if f[0] not in have)
+                        removed_fields.extend(f"{short(full)}.{f[0]} ({f[1]})" for f in out if f[0] not in have)
+                        continue
                     messages[full] = (special, out)
                     origin[full] = t
                     if group is not None and is_kind.get(mname):
@@ -301,7 +313,8 @@ def main():
         for num, jname, ftype, flags in fields:
             ftype = ",".join(t if t in SCALARS else short(t) for t in ftype.split(","))
             w(f"F\t{num}\t{jname}\t{ftype}\t{flags}\n")
-    print(f"gen.py: {len(kinds)} kinds, {len(messages)} messages", file=sys.stderr)
+    print(f"gen.py: {len(kinds)} kinds, {len(messages)} messages; fields kept from older releases: "
+          + ", ".join(removed_fields), file=sys.stderr)
 
 
 if __name__ == "__main__":

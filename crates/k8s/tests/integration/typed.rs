@@ -431,3 +431,39 @@ fn mutated_values_never_panic() {
     }
     assert!(decoded > 1000, "{decoded}");
 }
+
+/// Apiservers before 1.25 wrote ObjectMeta's clusterName (field 15) into every object, empty:
+/// the schema keeps removed fields from older releases, so such objects decode by name with no
+/// note, and the empty string is omitted as Go's omitempty did.
+#[test]
+fn fields_removed_since_decode_by_name() {
+    let meta = Msg::new().str(1, "cm").str(3, "ns").str(15, "");
+    let raw = Msg::new().msg(1, meta).strs(2, &[("a", "b")]);
+    let r = decode_typed(&envelope("v1", "ConfigMap", raw, ""), false).unwrap();
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+    assert_eq!(
+        r.value,
+        serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"},
+            "metadata": {"name": "cm", "namespace": "ns", "creationTimestamp": null}})
+    );
+    // A field number no release has: shown by number, with a note naming it.
+    let meta = Msg::new().str(1, "cm").str(99, "x");
+    let r = decode_typed(
+        &envelope("v1", "ConfigMap", Msg::new().msg(1, meta), ""),
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.value["metadata"]["99"], "x");
+    assert_eq!(r.notes.len(), 1);
+    assert!(
+        r.notes[0].contains("field 99 of m.meta.v1.ObjectMeta"),
+        "{:?}",
+        r.notes
+    );
+    // A kind the schema lacks: metadata by name, the rest by number, one note.
+    let raw = Msg::new().msg(1, Msg::new().str(1, "w")).str(2, "spec?");
+    let r = decode_typed(&envelope("example.com/v1", "Widget", raw, ""), false).unwrap();
+    assert_eq!(r.value["metadata"]["name"], "w");
+    assert_eq!(r.value["2"], "spec?");
+    assert!(r.notes[0].starts_with("kind Widget (example.com/v1) is not in the schema"));
+}
