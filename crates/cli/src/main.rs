@@ -21,6 +21,11 @@ use clap::Parser;
 
 use crate::fail::{Failure, Outcome};
 
+/// mimalloc: Kubernetes decoding allocates and frees millions of small JSON nodes (see
+/// docs/kubernetes.md, speed).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(c) => c,

@@ -82,18 +82,47 @@ pub fn render_object(api_version: &str, kind: &str, raw: &[u8]) -> Option<Render
     })
 }
 
-/// A message's wire fields grouped by number, in wire order.
-fn collect(bytes: &[u8]) -> Vec<(u32, Vec<WireValue<'_>>)> {
-    let mut out: Vec<(u32, Vec<WireValue<'_>>)> = Vec::new();
-    for field in Fields::new(bytes) {
+/// A message's wire fields ordered by number (stably: wire order within a number), so each
+/// field's values are one slice. Encoders write fields in number order, so this rarely sorts.
+struct Wire<'a> {
+    nums: Vec<u32>,
+    vals: Vec<WireValue<'a>>,
+}
+
+impl<'a> Wire<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
         // Callers check well-formedness before rendering; a bad tail is simply not read.
-        let Ok(field) = field else { break };
-        match out.iter_mut().find(|(n, _)| *n == field.number) {
-            Some((_, vs)) => vs.push(field.value),
-            None => out.push((field.number, vec![field.value])),
+        let mut v: Vec<(u32, WireValue<'a>)> = Fields::new(bytes)
+            .map_while(Result::ok)
+            .map(|f| (f.number, f.value))
+            .collect();
+        if !v.is_sorted_by_key(|x| x.0) {
+            v.sort_by_key(|x| x.0);
         }
+        let (nums, vals) = v.into_iter().unzip();
+        Self { nums, vals }
     }
-    out
+
+    /// The values of field `n`, in wire order.
+    fn get(&self, n: u32) -> &[WireValue<'a>] {
+        let lo = self.nums.partition_point(|&x| x < n);
+        let hi = lo + self.nums[lo..].partition_point(|&x| x <= n);
+        &self.vals[lo..hi]
+    }
+
+    /// The last value of field `n`.
+    fn last(&self, n: u32) -> Option<WireValue<'a>> {
+        self.get(n).last().copied()
+    }
+
+    /// The distinct field numbers present.
+    fn numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.nums
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| *i == 0 || self.nums[i - 1] != **n)
+            .map(|(_, n)| *n)
+    }
 }
 
 /// Renders a struct message into a JSON object (Go's encoding/json of the struct).
@@ -104,15 +133,15 @@ fn render_struct(
     depth: usize,
 ) -> Map<String, Value> {
     let mut out = Map::new();
-    let wire = collect(bytes);
-    for (number, values) in &wire {
-        if msg.field(*number).is_none() {
+    let wire = Wire::new(bytes);
+    for number in wire.numbers() {
+        if msg.field(number).is_none() {
             ctx.note(format!(
                 "field {number} of {} is not in the schema; shown by number",
                 msg.name
             ));
-            for v in values {
-                insert_field(&mut out, *number, render(*v, depth + 1));
+            for v in wire.get(number) {
+                insert_field(&mut out, number, render(*v, depth + 1));
             }
         }
     }
@@ -120,10 +149,7 @@ fn render_struct(
         if fd.hidden {
             continue;
         }
-        let values: &[WireValue<'_>] = wire
-            .iter()
-            .find(|(n, _)| *n == fd.number)
-            .map_or(&[], |(_, v)| v.as_slice());
+        let values = wire.get(fd.number);
         let Some((value, empty)) = field_value(ctx, msg, fd, values, depth) else {
             // Shown by number (wire type mismatch).
             for v in values {
@@ -328,13 +354,8 @@ fn message(ctx: &mut Ctx<'_>, m: &Message, b: &[u8], depth: usize) -> Value {
         ));
         return decode_protobuf(b).unwrap_or_else(|_| render_payload(b, 1));
     }
-    let fields = || collect(b);
-    let last = |n: u32| {
-        fields()
-            .into_iter()
-            .find(|(k, _)| *k == n)
-            .and_then(|(_, v)| v.last().copied())
-    };
+    let wire = Wire::new(if m.special == Special::None { &[] } else { b });
+    let last = |n: u32| wire.last(n);
     let varint = |n: u32| match last(n) {
         Some(WireValue::Varint(v)) => v,
         _ => 0,

@@ -324,6 +324,8 @@ struct Item {
     namespace: Option<String>,
     name: String,
     object: Value,
+    /// The item as the writer prints it in a list or stream (see [`PreRender`]).
+    rendered: Option<Vec<u8>>,
 }
 
 /// Runs `kube get`.
@@ -340,7 +342,6 @@ pub fn run(
         ));
     }
     // The ranges to read: each named object, or the namespace's (or every) object.
-    let ns_scoped = t.namespaced != Some(false);
     let mut ranges = Vec::new();
     if cfg.names.is_empty() {
         match (&cfg.namespace, t.namespaced) {
@@ -369,78 +370,38 @@ pub fn run(
     let mut seen = std::collections::BTreeSet::new();
     let mut found = std::collections::BTreeSet::new();
     let mut writer = Writer::new(cfg, t.builtin, out);
+    let pre = writer.pre_rendered();
     for range in ranges {
         let mut req = RangeRequest::new(range);
         req.revision = cfg.rev;
         let resp =
             keyspace::range(snap, &req, cfg.threads).map_err(|e| super::get::failure(snap, e))?;
-        for kv in &resp.kvs {
-            if !seen.insert(kv.key.to_vec()) {
-                continue;
-            }
-            let key = String::from_utf8_lossy(kv.key).into_owned();
-            let Some(rest) = key.strip_prefix(&t.base) else {
-                continue;
-            };
-            let (namespace, name) = match rest.split_once('/') {
-                Some((ns, name)) if ns_scoped && !name.contains('/') => {
-                    (Some(ns.to_owned()), name.to_owned())
+        let kvs: Vec<_> = resp
+            .kvs
+            .iter()
+            .filter(|kv| seen.insert(kv.key.to_vec()))
+            .collect();
+        // Decoding and rendering is the cost: done in bounded batches on every thread, written
+        // in key order.
+        for batch in kvs.chunks(BATCH) {
+            for p in prepare_all(batch, cfg, &t, pre) {
+                match p {
+                    Prepared::Skip => {}
+                    Prepared::Problem { key, why, notes: n } => {
+                        notes.add(key.as_bytes(), &n);
+                        problems += 1;
+                        let _ = writeln!(err, "etcdsnap: {key}: not shown: {why}");
+                    }
+                    Prepared::Item(item, n) => {
+                        notes.add(item.key.as_bytes(), &n);
+                        found.insert(item.name.clone());
+                        if writer.streams() {
+                            writer.item(&item)?;
+                        } else {
+                            items.push(*item);
+                        }
+                    }
                 }
-                Some(_) => continue,
-                None => (None, rest.to_owned()),
-            };
-            if let (Some(want), Some(ns)) = (&cfg.namespace, &namespace)
-                && want != ns
-            {
-                continue;
-            }
-            if !cfg.names.is_empty() && !cfg.names.contains(&name) {
-                continue;
-            }
-            let d = decode_value(kv.key, kv.value, cfg.show_secrets);
-            notes.add(kv.key, d.notes());
-            let Decoded::Object { object, .. } = d else {
-                problems += 1;
-                let _ = writeln!(
-                    err,
-                    "etcdsnap: {key}: not shown: {}",
-                    d.marker()
-                        .unwrap_or_else(|| format!("a {} value, not an object", d.class()))
-                );
-                continue;
-            };
-            let mut object = *object;
-            let labels: BTreeMap<String, String> = object
-                .pointer("/metadata/labels")
-                .and_then(|l| serde_json::from_value(l.clone()).ok())
-                .unwrap_or_default();
-            if !cfg.selector.matches(&labels) {
-                continue;
-            }
-            if let Some(Value::Object(meta)) = object.get_mut("metadata") {
-                // The apiserver reports the key's mod revision as resourceVersion.
-                meta.insert(
-                    "resourceVersion".into(),
-                    Value::String(kv.mod_revision.to_string()),
-                );
-                if !cfg.show_managed_fields {
-                    meta.remove("managedFields");
-                }
-            }
-            if cfg.manifest {
-                to_manifest(&mut object);
-            }
-            found.insert(name.clone());
-            let item = Item {
-                key,
-                namespace,
-                name,
-                object,
-            };
-            if writer.streams() {
-                writer.item(&item)?;
-            } else {
-                items.push(item);
             }
         }
     }
@@ -465,6 +426,170 @@ pub fn run(
     } else {
         Outcome::Clean
     })
+}
+
+/// Objects decoded per batch (bounds memory to a batch of rendered objects).
+const BATCH: usize = 256;
+
+/// One key-value made ready for the writer.
+enum Prepared {
+    /// Not selected (another namespace, name, label selector, or not under the resource).
+    Skip,
+    /// Not an object: said on stderr.
+    Problem {
+        key: String,
+        why: String,
+        notes: Vec<String>,
+    },
+    /// An object, with the schema's notes.
+    Item(Box<Item>, Vec<String>),
+}
+
+/// [`prepare`] over a batch, split across the configured threads, in order.
+fn prepare_all(
+    batch: &[&etcdsnap_mvcc::proto::KeyValueRef<'_>],
+    cfg: &KubeGetConfig,
+    t: &Target,
+    pre: Option<PreRender>,
+) -> Vec<Prepared> {
+    let threads = cfg.threads.clamp(1, 16);
+    if threads == 1 || batch.len() < 2 {
+        return batch.iter().map(|kv| prepare(kv, cfg, t, pre)).collect();
+    }
+    let per = batch.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = batch
+            .chunks(per)
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|kv| prepare(kv, cfg, t, pre))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// Selects, decodes and (for the streaming formats) renders one key-value.
+fn prepare(
+    kv: &etcdsnap_mvcc::proto::KeyValueRef<'_>,
+    cfg: &KubeGetConfig,
+    t: &Target,
+    pre: Option<PreRender>,
+) -> Prepared {
+    let ns_scoped = t.namespaced != Some(false);
+    let key = String::from_utf8_lossy(kv.key).into_owned();
+    let Some(rest) = key.strip_prefix(&t.base) else {
+        return Prepared::Skip;
+    };
+    let (namespace, name) = match rest.split_once('/') {
+        Some((ns, name)) if ns_scoped && !name.contains('/') => {
+            (Some(ns.to_owned()), name.to_owned())
+        }
+        Some(_) => return Prepared::Skip,
+        None => (None, rest.to_owned()),
+    };
+    if let (Some(want), Some(ns)) = (&cfg.namespace, &namespace)
+        && want != ns
+    {
+        return Prepared::Skip;
+    }
+    if !cfg.names.is_empty() && !cfg.names.contains(&name) {
+        return Prepared::Skip;
+    }
+    let d = decode_value(kv.key, kv.value, cfg.show_secrets);
+    let notes = d.notes().to_vec();
+    let Decoded::Object { object, .. } = d else {
+        let why = d
+            .marker()
+            .unwrap_or_else(|| format!("a {} value, not an object", d.class()));
+        return Prepared::Problem { key, why, notes };
+    };
+    let mut object = *object;
+    let labels: BTreeMap<String, String> = object
+        .pointer("/metadata/labels")
+        .and_then(|l| serde_json::from_value(l.clone()).ok())
+        .unwrap_or_default();
+    if !cfg.selector.matches(&labels) {
+        return Prepared::Skip;
+    }
+    if let Some(Value::Object(meta)) = object.get_mut("metadata") {
+        // The apiserver reports the key's mod revision as resourceVersion.
+        meta.insert(
+            "resourceVersion".into(),
+            Value::String(kv.mod_revision.to_string()),
+        );
+        if !cfg.show_managed_fields {
+            meta.remove("managedFields");
+        }
+    }
+    if cfg.manifest {
+        to_manifest(&mut object);
+    }
+    let rendered = pre.map(|p| p.render(&object));
+    Prepared::Item(
+        Box::new(Item {
+            key,
+            namespace,
+            name,
+            object,
+            rendered,
+        }),
+        notes,
+    )
+}
+
+/// How a list item is rendered ahead, on the worker threads.
+#[derive(Debug, Clone, Copy)]
+enum PreRender {
+    /// A `v1 List` item: kubectl JSON at two levels of indent.
+    JsonItem,
+    /// A `v1 List` item in YAML: `- ` then the object indented by two.
+    YamlItem,
+    /// A document of a YAML stream.
+    YamlDoc,
+    /// One compact line.
+    Jsonl,
+}
+
+impl PreRender {
+    fn render(self, v: &Value) -> Vec<u8> {
+        match self {
+            PreRender::JsonItem => {
+                let mut b = Vec::with_capacity(2048);
+                gojson::append_indented(&mut b, v, 2);
+                b
+            }
+            PreRender::YamlItem => {
+                let mut b = String::with_capacity(2048);
+                for (i, line) in to_yaml(v).lines().enumerate() {
+                    let lead = if i == 0 {
+                        "- "
+                    } else if line.is_empty() {
+                        ""
+                    } else {
+                        "  "
+                    };
+                    b.push_str(lead);
+                    b.push_str(line);
+                    b.push('\n');
+                }
+                b.into_bytes()
+            }
+            PreRender::YamlDoc => to_yaml(v).into_bytes(),
+            PreRender::Jsonl => {
+                let mut b = serde_json::to_vec(v).unwrap_or_default();
+                b.push(b'\n');
+                b
+            }
+        }
+    }
 }
 
 /// Writes items as they come (name, json, yaml) or at the end (table).
@@ -500,6 +625,21 @@ impl<'a> Writer<'a> {
         self.cfg.names.len() == 1
     }
 
+    /// What the workers render ahead for this output (nothing for one named object, whose
+    /// layout is decided at the end, or for tables and names).
+    fn pre_rendered(&self) -> Option<PreRender> {
+        if self.single() {
+            return None;
+        }
+        match (self.cfg.output, self.cfg.manifest) {
+            (KubeOutput::Json, _) => Some(PreRender::JsonItem),
+            (KubeOutput::Yaml | KubeOutput::Manifest, true) => Some(PreRender::YamlDoc),
+            (KubeOutput::Yaml | KubeOutput::Manifest, false) => Some(PreRender::YamlItem),
+            (KubeOutput::Jsonl, _) => Some(PreRender::Jsonl),
+            _ => None,
+        }
+    }
+
     fn item(&mut self, item: &Item) -> std::io::Result<()> {
         match self.cfg.output {
             KubeOutput::Name => {
@@ -509,19 +649,22 @@ impl<'a> Writer<'a> {
                 };
                 writeln!(self.out, "{prefix}/{}", item.name)?;
             }
-            KubeOutput::Jsonl => {
-                serde_json::to_writer(&mut *self.out, &item.object)?;
-                self.out.write_all(b"\n")?;
-            }
+            KubeOutput::Jsonl => match &item.rendered {
+                Some(b) => self.out.write_all(b)?,
+                None => {
+                    serde_json::to_writer(&mut *self.out, &item.object)?;
+                    self.out.write_all(b"\n")?;
+                }
+            },
             KubeOutput::Json | KubeOutput::Yaml | KubeOutput::Manifest => {
                 if self.single() && !self.any && self.held.is_none() {
                     self.held = Some(item.object.clone());
                     return Ok(());
                 }
                 if let Some(first) = self.held.take() {
-                    self.list_item(&first)?;
+                    self.list_item(&first, None)?;
                 }
-                self.list_item(&item.object)?;
+                self.list_item(&item.object, item.rendered.as_deref())?;
             }
             KubeOutput::Table | KubeOutput::Wide => {}
         }
@@ -529,7 +672,7 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn list_item(&mut self, v: &Value) -> std::io::Result<()> {
+    fn list_item(&mut self, v: &Value, rendered: Option<&[u8]>) -> std::io::Result<()> {
         let yaml = self.cfg.output != KubeOutput::Json;
         let first = !self.any;
         self.any = true;
@@ -538,11 +681,17 @@ impl<'a> Writer<'a> {
                 if !first {
                     self.out.write_all(b"---\n")?;
                 }
-                self.out.write_all(to_yaml(v).as_bytes())
+                match rendered {
+                    Some(b) => self.out.write_all(b),
+                    None => self.out.write_all(to_yaml(v).as_bytes()),
+                }
             }
             (true, false) => {
                 if first {
                     self.out.write_all(b"apiVersion: v1\nitems:\n")?;
+                }
+                if let Some(b) = rendered {
+                    return self.out.write_all(b);
                 }
                 for (i, line) in to_yaml(v).lines().enumerate() {
                     let lead = if i == 0 {
@@ -562,7 +711,10 @@ impl<'a> Writer<'a> {
                 } else {
                     b",\n        ".as_slice()
                 })?;
-                gojson::write_indented(self.out, v, 2)
+                match rendered {
+                    Some(b) => self.out.write_all(b),
+                    None => gojson::write_indented(self.out, v, 2),
+                }
             }
         }
     }
