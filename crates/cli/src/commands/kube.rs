@@ -364,7 +364,6 @@ pub fn run(
             }
         }
     }
-    let mut items: Vec<Item> = Vec::new();
     let mut notes = Notes::default();
     let mut problems = 0usize;
     let mut seen = std::collections::BTreeSet::new();
@@ -395,11 +394,7 @@ pub fn run(
                     Prepared::Item(item, n) => {
                         notes.add(item.key.as_bytes(), &n);
                         found.insert(item.name.clone());
-                        if writer.streams() {
-                            writer.item(&item)?;
-                        } else {
-                            items.push(*item);
-                        }
+                        writer.item(&item)?;
                     }
                 }
             }
@@ -411,8 +406,8 @@ pub fn run(
             problems += 1;
         }
     }
-    writer.finish(&items, cfg.names.len() == 1)?;
-    if items.is_empty() && !writer.any && cfg.names.is_empty() && writer.table() {
+    writer.finish()?;
+    if !writer.any && cfg.names.is_empty() && writer.table() {
         let _ = match &cfg.namespace {
             Some(ns) if t.namespaced != Some(false) => {
                 writeln!(err, "No resources found in {ns} namespace.")
@@ -592,7 +587,7 @@ impl PreRender {
     }
 }
 
-/// Writes items as they come (name, json, yaml) or at the end (table).
+/// Writes items as they come (name, json, yaml; a table's rows at the end).
 struct Writer<'a> {
     cfg: &'a KubeGetConfig,
     builtin: Option<Resource>,
@@ -600,6 +595,11 @@ struct Writer<'a> {
     any: bool,
     /// The first JSON/YAML item is held back: a single named object is printed alone.
     held: Option<Value>,
+    /// Table: the kind of the first object, and the rows (namespace, cells) so far; objects
+    /// are reduced to their cells as they come.
+    kind: Option<String>,
+    rows: Vec<(Option<String>, Vec<String>)>,
+    now: i64,
 }
 
 impl<'a> Writer<'a> {
@@ -610,15 +610,14 @@ impl<'a> Writer<'a> {
             out,
             any: false,
             held: None,
+            kind: None,
+            rows: Vec::new(),
+            now: now_seconds(),
         }
     }
 
     fn table(&self) -> bool {
         matches!(self.cfg.output, KubeOutput::Table | KubeOutput::Wide)
-    }
-
-    fn streams(&self) -> bool {
-        !self.table()
     }
 
     fn single(&self) -> bool {
@@ -666,7 +665,20 @@ impl<'a> Writer<'a> {
                 }
                 self.list_item(&item.object, item.rendered.as_deref())?;
             }
-            KubeOutput::Table | KubeOutput::Wide => {}
+            KubeOutput::Table | KubeOutput::Wide => {
+                let kind = self
+                    .kind
+                    .get_or_insert_with(|| {
+                        item.object["kind"].as_str().unwrap_or_default().to_owned()
+                    })
+                    .clone();
+                let wide = self.cfg.output == KubeOutput::Wide;
+                let (_, mut row) = columns(&kind, &item.object, wide, self.now);
+                if row.first().is_some_and(String::is_empty) {
+                    row[0] = item.name.clone();
+                }
+                self.rows.push((item.namespace.clone(), row));
+            }
         }
         self.any = true;
         Ok(())
@@ -719,10 +731,10 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn finish(&mut self, items: &[Item], _single: bool) -> std::io::Result<()> {
+    fn finish(&mut self) -> std::io::Result<()> {
         let yaml = self.cfg.output != KubeOutput::Json;
         match self.cfg.output {
-            KubeOutput::Table | KubeOutput::Wide => return self.table_out(items),
+            KubeOutput::Table | KubeOutput::Wide => return self.table_out(),
             KubeOutput::Name | KubeOutput::Jsonl => return Ok(()),
             _ => {}
         }
@@ -751,34 +763,24 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn table_out(&mut self, items: &[Item]) -> std::io::Result<()> {
-        if items.is_empty() {
+    fn table_out(&mut self) -> std::io::Result<()> {
+        if self.rows.is_empty() {
             return Ok(());
         }
         let wide = self.cfg.output == KubeOutput::Wide;
-        let kind = items
-            .first()
-            .and_then(|i| i.object.get("kind"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let all_ns = self.cfg.namespace.is_none() && items.iter().any(|i| i.namespace.is_some());
-        let now = now_seconds();
-        let (mut header, _) = columns(kind, &Value::Null, wide, now);
+        let kind = self.kind.clone().unwrap_or_default();
+        let all_ns = self.cfg.namespace.is_none() && self.rows.iter().any(|(ns, _)| ns.is_some());
+        let (mut header, _) = columns(&kind, &Value::Null, wide, self.now);
         if all_ns {
             header.insert(0, "NAMESPACE".into());
         }
         let mut rows = vec![header];
-        for item in items {
-            let (_, mut row) = columns(kind, &item.object, wide, now);
-            if row.first().is_some_and(String::is_empty) {
-                row[0] = item.name.clone();
-            }
+        for (ns, mut row) in std::mem::take(&mut self.rows) {
             if all_ns {
-                row.insert(0, item.namespace.clone().unwrap_or_default());
+                row.insert(0, ns.unwrap_or_default());
             }
             rows.push(row);
         }
-        let _ = &items.first().map(|i| &i.key);
         write_table(self.out, &rows)
     }
 }
