@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use etcdsnap_k8s::{KeyInfo, ValueKind, classify, group_prefix, parse_key};
+use etcdsnap_k8s::{KeyInfo, group_prefix, parse_key};
 use etcdsnap_mvcc::diff::{Change, ChangeKind, DiffSummary, diff};
 use etcdsnap_mvcc::keyspace::{Keyspace, ScanOptions, keyspace_at};
 use etcdsnap_mvcc::proto::KeyValueRef;
@@ -20,7 +20,8 @@ use serde_json::Value;
 use crate::args::DiffFormat;
 use crate::decoded::{Decoded, decode_value};
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::{b64, readable};
+use crate::format::b64;
+use crate::style::{Paint, paint};
 
 /// What `diff` was asked to do.
 #[derive(Debug, Clone)]
@@ -94,6 +95,9 @@ pub fn run(cfg: &DiffConfig, out: &mut dyn Write, err: &mut dyn Write) -> CmdRes
     });
     let ka = ka.map_err(|e| Failure::at(a.path(), e))?;
     let kb = kb.map_err(|e| Failure::at(b.path(), e))?;
+    if cfg.range.is_single() && ka.kvs.is_empty() && kb.kvs.is_empty() {
+        super::note_single_key_absent(&cfg.range, "in neither snapshot", err);
+    }
 
     let mut w = Writer {
         cfg,
@@ -140,7 +144,8 @@ fn side_json(kv: &KeyValueRef<'_>, values: bool) -> serde_json::Value {
         "create_revision": kv.create_revision,
         "mod_revision": kv.mod_revision,
         "version": kv.version,
-        "lease": kv.lease,
+        // Ids are hex strings in our JSON (past 2^53 JSON readers round numbers).
+        "lease": format!("{:x}", kv.lease),
         "value_size": kv.value.len(),
     });
     if values {
@@ -241,16 +246,16 @@ impl Writer<'_, '_> {
     }
 
     fn change_text(&mut self, c: &Change<'_, '_>) -> Result<(), Failure> {
-        let key = readable(c.key_bytes());
+        let key = crate::style::key(c.key_bytes());
         match (c.kind, &c.a, &c.b) {
             (ChangeKind::Added, _, Some(b)) => {
-                writeln!(self.out, "+ {key}")?;
+                writeln!(self.out, "{}", paint(Paint::Green, &format!("+ {key}")))?;
                 if self.cfg.values {
                     self.value_text(c.key_bytes(), None, Some(b.value))?;
                 }
             }
             (ChangeKind::Deleted, Some(a), _) => {
-                writeln!(self.out, "- {key}")?;
+                writeln!(self.out, "{}", paint(Paint::Red, &format!("- {key}")))?;
                 if self.cfg.values {
                     self.value_text(c.key_bytes(), Some(a.value), None)?;
                 }
@@ -271,7 +276,11 @@ impl Writer<'_, '_> {
                 if a.lease != b.lease {
                     moved.push_str(&format!(", lease {:x} -> {:x}", a.lease, b.lease));
                 }
-                writeln!(self.out, "~ {key} ({what}, {moved})")?;
+                writeln!(
+                    self.out,
+                    "{}",
+                    paint(Paint::Yellow, &format!("~ {key} ({what}, {moved})"))
+                )?;
                 if self.cfg.values && c.value_changed {
                     self.value_text(c.key_bytes(), Some(a.value), Some(b.value))?;
                 }
@@ -308,16 +317,14 @@ impl Writer<'_, '_> {
                 let d = similar::TextDiff::from_lines(x.as_str(), y.as_str());
                 for op in d.ops() {
                     for change in d.iter_changes(op) {
-                        let sign = match change.tag() {
-                            similar::ChangeTag::Delete => "-",
-                            similar::ChangeTag::Insert => "+",
+                        let (sign, colour) = match change.tag() {
+                            similar::ChangeTag::Delete => ("-", Paint::Red),
+                            similar::ChangeTag::Insert => ("+", Paint::Green),
                             similar::ChangeTag::Equal => continue,
                         };
                         let line = change.value();
-                        write!(self.out, "    {sign} {line}")?;
-                        if !line.ends_with('\n') {
-                            writeln!(self.out)?;
-                        }
+                        let line = line.strip_suffix('\n').unwrap_or(line);
+                        writeln!(self.out, "{}", paint(colour, &format!("    {sign} {line}")))?;
                     }
                 }
             }
@@ -436,7 +443,7 @@ impl Writer<'_, '_> {
             }
         };
         let (x, y) = (text(a), text(b));
-        let name = readable(key);
+        let name = crate::style::key(key);
         let d = similar::TextDiff::from_lines(x.as_str(), y.as_str());
         let mut u = d.unified_diff();
         u.context_radius(3)
@@ -500,27 +507,27 @@ impl Rendered {
     }
 }
 
+/// A value rendered the way `get --decode` shows it (the same document, field order and
+/// Secret hiding, from [`crate::decoded`]), or, when it is not text, its class and fingerprint.
 fn render_value(key: &[u8], v: &[u8], show_secrets: bool) -> Rendered {
-    let opaque = |class| Rendered::Opaque {
-        class,
-        len: v.len(),
-        fingerprint: xxhash_rust::xxh3::xxh3_64(v),
-    };
-    let kind = classify(v);
-    match kind {
-        ValueKind::Protobuf { .. } | ValueKind::Json { .. } => {
-            match decode_value(key, v, show_secrets) {
-                Decoded::Object { object, .. } => Rendered::Text(
-                    String::from_utf8_lossy(&etcdsnap_k8s::gojson::to_kubectl_json(&object))
-                        .into_owned(),
-                ),
-                _ => opaque(kind.class()),
+    let d = decode_value(key, v, show_secrets);
+    match d {
+        Decoded::Object { .. } | Decoded::Text(_) => {
+            let mut buf = Vec::new();
+            match d.write_text(&mut buf) {
+                Ok(()) => Rendered::Text(String::from_utf8_lossy(&buf).into_owned()),
+                Err(_) => Rendered::Opaque {
+                    class: d.class(),
+                    len: v.len(),
+                    fingerprint: xxhash_rust::xxh3::xxh3_64(v),
+                },
             }
         }
-        ValueKind::Text if !is_secret(key) || show_secrets => {
-            Rendered::Text(String::from_utf8_lossy(v).into_owned())
-        }
-        _ => opaque(kind.class()),
+        _ => Rendered::Opaque {
+            class: d.class(),
+            len: v.len(),
+            fingerprint: xxhash_rust::xxh3::xxh3_64(v),
+        },
     }
 }
 

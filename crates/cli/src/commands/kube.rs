@@ -48,6 +48,12 @@ pub enum KubeCommand {
     /// optionally with its group (`deployments.apps`, `widgets.example.com`). Without -n or
     /// -A the namespace is `default`, as kubectl's. Exit 0, 1 when an object could not be
     /// shown (encrypted at rest, undecodable: named on stderr), 2 on error.
+    #[command(after_help = "Examples:
+  etcdsnap kube get backup.db deployments -n prod web -o yaml
+  etcdsnap kube get backup.db pods -A -l 'app in (web,api)' -o wide
+  etcdsnap kube get backup.db widgets.example.com -A -o name
+  etcdsnap kube get backup.db svc -n prod --rev 4711 --manifest > services.yaml
+Formats (-o): table (default), wide, name, json, yaml, jsonl, manifest.")]
     Get(KubeGetArgs),
 }
 
