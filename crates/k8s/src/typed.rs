@@ -132,6 +132,9 @@ fn render_struct(
     bytes: &[u8],
     depth: usize,
 ) -> Map<String, Value> {
+    // Named fields are collected, then the map is built in one bulk pass (sorted once);
+    // the rare fields shown by number merge in after.
+    let mut pairs: Vec<(String, Value)> = Vec::with_capacity(msg.fields.len());
     let mut out = Map::new();
     let wire = Wire::new(bytes);
     for number in wire.numbers() {
@@ -159,10 +162,10 @@ fn render_struct(
         };
         if fd.inline {
             match value {
-                Value::Object(inner) => out.extend(inner),
+                Value::Object(inner) => pairs.extend(inner),
                 Value::Null => {}
                 other => {
-                    out.insert(fd.json.to_owned(), other);
+                    pairs.push((fd.json.to_owned(), other));
                 }
             }
             continue;
@@ -170,9 +173,13 @@ fn render_struct(
         if fd.omitempty && empty {
             continue;
         }
-        out.insert(fd.json.to_owned(), value);
+        pairs.push((fd.json.to_owned(), value));
     }
-    out
+    let mut map: Map<String, Value> = pairs.into_iter().collect();
+    for (k, v) in out {
+        map.insert(k, v);
+    }
+    map
 }
 
 /// One field's JSON value and whether Go's omitempty counts it empty; `None` when a value's
