@@ -60,7 +60,7 @@ fn compaction(bytes: &[u8]) -> i64 {
     let meta = db.bucket(b"meta").unwrap().unwrap();
     meta.get(b"finishedCompactRev")
         .unwrap()
-        .map_or(-1, |v| main_of(v))
+        .map_or(-1, main_of)
 }
 
 #[test]
