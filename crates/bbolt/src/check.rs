@@ -291,6 +291,13 @@ pub enum Problem {
         /// The referring branch page.
         from: Option<u64>,
     },
+    /// Non-zero bytes after the last element's key and value (bbolt leaves zeros there).
+    BytesAfterElements {
+        /// Bytes the header, elements, keys and values use.
+        used: u64,
+        /// Offset in the page of the first non-zero byte past them.
+        at: u64,
+    },
     /// The meta's high-water mark times its page size does not fit in 64 bits.
     HwmOverflow {
         /// Which meta.
@@ -497,6 +504,12 @@ impl fmt::Display for Problem {
                 )?;
                 referrer(f, from)
             }
+            BytesAfterElements { used, at } => write!(
+                f,
+                "data after the last element (its elements end at byte {used}, a non-zero byte at \
+                 {at}): bbolt leaves the rest of a page zero, so elements were dropped (a lowered \
+                 count or a shortened element) and their entries lost"
+            ),
             HwmOverflow {
                 meta,
                 pgid,
@@ -1422,6 +1435,18 @@ impl<'a> Walker<'a> {
             match kind {
                 PageKind::Branch => self.stats.branch_bytes += used as u64,
                 _ => self.stats.leaf_bytes += used as u64,
+            }
+            // bbolt writes a page from a zeroed buffer, its elements' keys and values packed
+            // after the element array (node.write): nothing follows the last one. Bytes there
+            // are what a lowered count or a shortened element left behind: entries lost.
+            if let Some(at) = span
+                .get(used..)
+                .and_then(|tail| tail.iter().position(|&b| b != 0))
+            {
+                self.out.push(fail(Problem::BytesAfterElements {
+                    used: used as u64,
+                    at: (used + at) as u64,
+                }));
             }
         }
         if kind == PageKind::Leaf {

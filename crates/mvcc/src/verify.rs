@@ -727,6 +727,12 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
         }
     }
     startup_records(db, out);
+    bucket_names(db, out);
+    if let Some(cs) =
+        get(b"confState").and_then(|v| serde_json::from_slice::<crate::info::ConfState>(v).ok())
+    {
+        conf_state_members(db, &cs, out);
+    }
     let lease_ids = leases(db, &mut st, out);
     // False when the key bucket could not be read to its end (then its newest revision is
     // unknown, and comparing the compaction revisions with it would only add noise).
@@ -954,6 +960,24 @@ fn history(
                         ),
                     );
                 }
+                if kv.version > 1
+                    && kv.create_revision >= 1
+                    && kv.create_revision < main
+                    && main - kv.create_revision < kv.version - 1
+                {
+                    // Versions 1..v took v distinct revisions from the creation to this one.
+                    push(
+                        out,
+                        item(
+                            Severity::Error,
+                            format!(
+                                "version {} cannot be reached between create_revision {} and revision {main} \
+                                 (one revision per version)",
+                                kv.version, kv.create_revision
+                            ),
+                        ),
+                    );
+                }
                 if kv.create_revision < 1 || kv.create_revision >= main {
                     push(
                         out,
@@ -1065,6 +1089,21 @@ impl Continuity {
         // Every main revision above `base` exists.
         let base = if compact >= 0 { compact } else { 1 };
         let prev = self.prev.replace(rev);
+        if rev.sub > i64::from(u32::MAX) {
+            // etcd numbers a transaction's changes from 0; none has billions of them.
+            push(
+                out,
+                key_item(
+                    Severity::Error,
+                    e,
+                    None,
+                    format!(
+                        "sub-revision {} is beyond any transaction's number of changes: the key is damaged",
+                        rev.sub
+                    ),
+                ),
+            );
+        }
         match prev {
             Some(p) if p.main == rev.main => {
                 if rev.sub == p.sub {
@@ -1338,6 +1377,80 @@ fn startup_records(db: &Db, out: &mut Items) {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// The top-level buckets etcd 3.4 to 3.6 create at startup and read (server/storage/schema/
+/// bucket.go at v3.6.0; server/mvcc/buckets at v3.5): any other name is a renamed or damaged
+/// bucket entry, whose records etcd no longer sees; a missing one is recreated empty by etcd.
+const ETCD_BUCKETS: [&[u8]; 10] = [
+    buckets::KEY,
+    buckets::META,
+    buckets::LEASE,
+    buckets::ALARM,
+    buckets::CLUSTER,
+    buckets::MEMBERS,
+    buckets::MEMBERS_REMOVED,
+    buckets::AUTH,
+    buckets::AUTH_USERS,
+    buckets::AUTH_ROLES,
+];
+
+fn bucket_names(db: &Db, out: &mut Items) {
+    let Ok(list) = db.buckets() else {
+        return; // the structure check says why
+    };
+    for (name, _) in &list {
+        if !ETCD_BUCKETS.contains(name) {
+            let mut i = Item::new(
+                Severity::Error,
+                "a top-level bucket etcd neither writes nor reads: a renamed or damaged bucket \
+                 entry, whose records etcd would not see",
+            );
+            i.bucket = Some(escape_bytes(name));
+            push(out, i);
+        }
+    }
+    for want in ETCD_BUCKETS {
+        if want != buckets::KEY && want != buckets::META && !list.iter().any(|(n, _)| *n == want) {
+            let mut i = Item::new(
+                Severity::Warning,
+                "bucket missing: etcd creates it at startup (empty), so whatever it held is gone",
+            );
+            i.bucket = Some(String::from_utf8_lossy(want).into_owned());
+            push(out, i);
+        }
+    }
+}
+
+/// Every voter and learner of `meta/confState` is a member: etcd applies a configuration change
+/// to raft's ConfState and to the `members` bucket in the same transaction.
+fn conf_state_members(db: &Db, cs: &crate::info::ConfState, out: &mut Items) {
+    let ids = |name: &[u8]| -> Option<HashSet<u64>> {
+        let b = db.bucket(name).ok()??;
+        let mut s = HashSet::new();
+        for e in b.iter() {
+            s.insert(hex_id(e.ok()?.key)?);
+        }
+        Some(s)
+    };
+    let (Some(members), removed) = (ids(buckets::MEMBERS), ids(buckets::MEMBERS_REMOVED)) else {
+        return;
+    };
+    let removed = removed.unwrap_or_default();
+    for id in cs.voters.iter().chain(&cs.learners) {
+        if !members.contains(id) && !removed.contains(id) {
+            let mut i = Item::new(
+                Severity::Error,
+                format!(
+                    "raft's configuration names member {id:x}, which the members bucket does not hold \
+                     (etcd changes both in one transaction): a member record was lost"
+                ),
+            );
+            i.bucket = Some("meta".into());
+            i.key = Some("\"confState\"".into());
+            push(out, i);
         }
     }
 }

@@ -58,9 +58,7 @@ fn revisions(bytes: &[u8]) -> Vec<Vec<u8>> {
 fn compaction(bytes: &[u8]) -> i64 {
     let db = open(bytes);
     let meta = db.bucket(b"meta").unwrap().unwrap();
-    meta.get(b"finishedCompactRev")
-        .unwrap()
-        .map_or(-1, main_of)
+    meta.get(b"finishedCompactRev").unwrap().map_or(-1, main_of)
 }
 
 #[test]
