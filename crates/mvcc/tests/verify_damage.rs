@@ -541,3 +541,185 @@ fn a_shared_subtree_names_the_bucket_and_the_parent() {
     assert!(!r.ok);
     assert!(text(&r, "structure").contains("multiple references"));
 }
+
+#[test]
+fn a_lowered_element_count_leaves_data_behind() {
+    let base = fixture("h5-k8s.db");
+    let (_, children) = key_tree(&base);
+    // A leaf below the compaction: the revision gaps cannot see its survivors go, the page can.
+    let leaf = children[1];
+    let mut b = base.clone();
+    let at = leaf as usize * PS + 10;
+    let n = u16_at(&b, at);
+    put_u16(&mut b, at, n - 1);
+    reseal(&mut b);
+    let r = verify(&b);
+    assert!(!r.ok);
+    let m = text(&r, "structure");
+    assert!(
+        m.contains(&format!("page {leaf}, bucket key"))
+            && m.contains("data after the last element"),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_renamed_bucket_is_data_etcd_no_longer_sees() {
+    let base = fixture("h5-k8s.db");
+    let db = open(&base);
+    let e = db.root().get_entry(b"lease").unwrap().unwrap();
+    let mut b = base.clone();
+    b[off(&db, e.key) + 4] = b'f'; // "leasf": still sorted between "key" and "members"
+    reseal(&mut b);
+    let r = verify(&b);
+    assert!(!r.ok);
+    let m = text(&r, "etcd");
+    assert!(
+        m.contains("bucket \"leasf\"") && m.contains("neither writes nor reads"),
+        "{m}"
+    );
+    assert!(m.contains("bucket lease: bucket missing"), "{m}");
+}
+
+#[test]
+fn a_voter_without_a_member_record() {
+    let b = record(b"meta", b"confState", |v| {
+        let mut v = v.to_vec();
+        let at = v.windows(10).position(|w| w == b"\"voters\":[").unwrap() + 10;
+        let end = at + v[at..].iter().take_while(|c| c.is_ascii_digit()).count();
+        v[end - 1] = b'0' + (v[end - 1] - b'0' + 1) % 10;
+        v
+    });
+    let r = verify(&b);
+    assert!(!r.ok, "{}", all_text(&r));
+    let m = text(&r, "etcd");
+    assert!(m.contains("which the members bucket does not hold"), "{m}");
+}
+
+/// The first revision key at or below the compaction whose KeyValue starts its key's history
+/// at a version above 1 (a survivor of the compaction): (page base, element index).
+fn survivor(bytes: &[u8]) -> (usize, usize) {
+    let compact = compaction(bytes);
+    let db = open(bytes);
+    let kb = db.bucket(b"key").unwrap().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for e in kb.iter() {
+        let e = e.unwrap();
+        let kv = etcdsnap_mvcc::proto::KeyValueRef::decode(e.value).unwrap();
+        if seen.insert(kv.key.to_vec()) && main_of(e.key) <= compact && kv.version > 1 {
+            let base = e.page.unwrap() as usize * PS;
+            let i = leaf_elems(bytes, base)
+                .iter()
+                .position(|(_, k, _)| k == e.key)
+                .unwrap();
+            return (base, i);
+        }
+    }
+    panic!("no survivor");
+}
+
+#[test]
+fn impossible_revision_numbers_below_the_compaction() {
+    let base = fixture("h5-k8s.db");
+    let (page, i) = survivor(&base);
+    // Its sub-revision in the billions.
+    let mut b = base.clone();
+    let mut elems = leaf_elems(&b, page);
+    elems[i].1[9] = 0x01;
+    write_leaf(&mut b, page, PS, &elems);
+    reseal(&mut b);
+    let r = verify(&b);
+    assert!(!r.ok);
+    assert!(text(&r, "etcd").contains("beyond any transaction's number of changes"));
+    // Its version beyond what the revisions since its creation allow.
+    let mut b = base.clone();
+    let mut elems = leaf_elems(&b, page);
+    let main = main_of(&elems[i].1);
+    let v = &mut elems[i].2;
+    let kv = etcdsnap_mvcc::proto::KeyValueRef::decode(v).unwrap();
+    let (create, version) = (kv.create_revision, kv.version);
+    let too_many = (main - create + 2) as u8;
+    assert!(too_many < 0x80, "one-byte varint");
+    let vpos = v
+        .windows(2)
+        .position(|w| w[0] == 0x20 && i64::from(w[1]) == version)
+        .unwrap();
+    v[vpos + 1] = too_many;
+    write_leaf(&mut b, page, PS, &elems);
+    reseal(&mut b);
+    let r = verify(&b);
+    assert!(!r.ok, "{}", all_text(&r));
+    assert!(
+        text(&r, "etcd").contains("cannot be reached"),
+        "{}",
+        text(&r, "etcd")
+    );
+}
+
+fn removed_member_fixture() -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/removed-member.db"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_removed_member_record_etcd_cannot_parse() {
+    let base = removed_member_fixture();
+    let r = verify(&base);
+    assert!(r.ok, "{}", all_text(&r));
+    let key = first_key(&base, b"members_removed");
+    let db = open(&base);
+    let e = db
+        .bucket(b"members_removed")
+        .unwrap()
+        .unwrap()
+        .get_entry(&key)
+        .unwrap()
+        .unwrap();
+    let mut b = base.clone();
+    b[off(&db, e.key) + key.len() - 1] = b'g'; // not hex; still the only key
+    reseal(&mut b);
+    let r = verify(&b);
+    assert!(!r.ok);
+    let f = r
+        .check("etcd")
+        .unwrap()
+        .findings
+        .iter()
+        .find(|f| f.message.contains("not a member id in hex"))
+        .unwrap_or_else(|| panic!("{}", text(&r, "etcd")));
+    assert_eq!(f.bucket.as_deref(), Some("members_removed"));
+}
+
+#[test]
+fn a_missing_change_of_a_real_transaction() {
+    // Revision 4 of the fixture is a transaction of four changes (subs 0..3).
+    let base = removed_member_fixture();
+    let revs = revisions(&base);
+    let subs: Vec<i64> = revs
+        .iter()
+        .filter(|k| main_of(k) == 4)
+        .map(|k| sub_of(k))
+        .collect();
+    assert_eq!(subs, [0, 1, 2, 3]);
+    for drop in [0usize, 1, 2] {
+        let k = revs
+            .iter()
+            .find(|k| main_of(k) == 4 && sub_of(k) == drop as i64)
+            .unwrap();
+        let loc = locate(&base, b"key", k);
+        let mut b = base.clone();
+        let mut elems = leaf_elems(&b, loc.base);
+        elems.remove(loc.index);
+        write_leaf(&mut b, loc.base, loc.span, &elems);
+        reseal(&mut b);
+        let r = verify(&b);
+        assert!(!r.ok, "sub {drop}: {}", all_text(&r));
+        assert!(
+            text(&r, "etcd").contains(&format!("sub-revision {drop} is missing")),
+            "{}",
+            text(&r, "etcd")
+        );
+    }
+}
