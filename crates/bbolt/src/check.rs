@@ -931,6 +931,27 @@ impl Check {
     }
 }
 
+/// The index of the first non-zero byte, 64 bytes at a time (this runs over every page's
+/// tail, about a quarter of a file).
+fn first_nonzero(b: &[u8]) -> Option<usize> {
+    let mut chunks = b.chunks_exact(64);
+    let mut base = 0;
+    for c in &mut chunks {
+        let any = c.chunks_exact(8).fold(0u64, |acc, w| {
+            acc | u64::from_ne_bytes(w.try_into().unwrap_or_default())
+        });
+        if any != 0 {
+            return c.iter().position(|&x| x != 0).map(|i| base + i);
+        }
+        base += 64;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&x| x != 0)
+        .map(|i| base + i)
+}
+
 /// A bit per page.
 #[derive(Debug, Clone)]
 struct PageSet {
@@ -1439,10 +1460,7 @@ impl<'a> Walker<'a> {
             // bbolt writes a page from a zeroed buffer, its elements' keys and values packed
             // after the element array (node.write): nothing follows the last one. Bytes there
             // are what a lowered count or a shortened element left behind: entries lost.
-            if let Some(at) = span
-                .get(used..)
-                .and_then(|tail| tail.iter().position(|&b| b != 0))
-            {
+            if let Some(at) = span.get(used..).and_then(first_nonzero) {
                 self.out.push(fail(Problem::BytesAfterElements {
                     used: used as u64,
                     at: (used + at) as u64,
@@ -1716,6 +1734,21 @@ impl<'a> Walker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_nonzero_finds_the_first() {
+        for len in [0usize, 1, 63, 64, 65, 200] {
+            assert_eq!(first_nonzero(&vec![0; len]), None);
+            for at in 0..len {
+                let mut v = vec![0u8; len];
+                v[at] = 1;
+                if at + 1 < len {
+                    v[len - 1] = 9;
+                }
+                assert_eq!(first_nonzero(&v), Some(at), "len {len} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn page_set() {
