@@ -391,12 +391,14 @@ fn check_db(source: &Arc<Source>, opts: &CheckOptions) -> DbChecks {
         .map(|a| if a == 0 { &metas.meta0 } else { &metas.meta1 })
     {
         Some(Ok(m)) => format!(
-            "both metas checked; page size {}, high-water mark {} pages ({} bytes), root page {}, freelist {}",
+            "both metas checked; page size {}, high-water mark {} pages ({}), root page {}, freelist {}",
             m.page_size,
             m.pgid,
             m.pgid
                 .checked_mul(u64::from(m.page_size))
-                .map_or("overflows 64 bits".to_string(), |b| b.to_string()),
+                .map_or("a size that overflows 64 bits".to_string(), |b| format!(
+                    "{b} bytes"
+                )),
             m.root,
             if m.freelist_persisted() {
                 format!("page {}", m.freelist)

@@ -517,6 +517,10 @@ fn an_acyclic_chain_70_branches_deep_reads_as_bbolt_reads_it() {
     let r = verify(&b);
     assert!(r.ok, "{}", all_text(&r));
     assert!(r.pages.unwrap().max_depth >= 72);
+    // info, stats (their page walk) and status read it too.
+    let snap = etcdsnap_mvcc::Snapshot::from_db(open(&b));
+    etcdsnap_mvcc::info::info(&snap, 2).unwrap();
+    etcdsnap_mvcc::status::status(&snap, 2).unwrap();
 }
 
 #[test]
