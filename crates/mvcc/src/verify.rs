@@ -1118,7 +1118,7 @@ impl Continuity {
                             "the same revision is stored both as a put and as a tombstone",
                         ),
                     );
-                } else if rev.main > compact && rev.sub > p.sub + 1 {
+                } else if rev.main > compact && rev.sub > p.sub.saturating_add(1) {
                     self.lost_subs(e, rev, p.sub + 1, out);
                 }
             }
@@ -1146,7 +1146,7 @@ impl Continuity {
                             ),
                         );
                     } else {
-                        self.missing += n;
+                        self.missing = self.missing.saturating_add(n);
                         let since = if compact >= 0 {
                             format!("above the compaction at {compact}")
                         } else {
@@ -1175,8 +1175,8 @@ impl Continuity {
     }
 
     fn lost_subs(&mut self, e: &bbolt::Entry<'_>, rev: Revision, from: i64, out: &mut Items) {
-        let n = (rev.sub - from) as u64;
-        self.missing += n;
+        let n = rev.sub.saturating_sub(from) as u64;
+        self.missing = self.missing.saturating_add(n);
         let subs = if n == 1 {
             format!("sub-revision {from} is")
         } else {
