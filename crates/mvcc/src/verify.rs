@@ -355,13 +355,19 @@ fn check_trailer(file: &[u8]) -> CheckResult {
 /// gained bytes at its end.
 fn no_trailer(file: &[u8]) -> CheckResult {
     let (m0, m1) = bbolt::db::read_metas(file);
-    let page_size = m0.or(m1).ok().map(|m| u64::from(m.page_size));
+    let meta = match (m0, m1) {
+        (Ok(a), Ok(b)) => Some(if b.txid > a.txid { b } else { a }),
+        (Ok(m), Err(_)) | (Err(_), Ok(m)) => Some(m),
+        _ => None,
+    };
+    let page_size = meta.map(|m| u64::from(m.page_size));
     let len = file.len() as u64;
     let (status, summary, findings) = match page_size {
         None => (
             Status::Skip,
-            "not checked: the file is not a bbolt database (see metas), so it is no saved snapshot either"
-                .to_string(),
+            format!(
+                "not checked: not a bbolt file ({len} bytes; see the metas check), so no saved snapshot either"
+            ),
             Vec::new(),
         ),
         Some(ps) if len.is_multiple_of(ps) => (
@@ -383,11 +389,16 @@ fn no_trailer(file: &[u8]) -> CheckResult {
                 ),
             );
             item.offset = Some(len - extra);
-            (
-                Status::Fail,
-                "no complete sha256 trailer and not whole pages: the file's end is damaged".to_string(),
-                vec![item],
-            )
+            let needed = meta.and_then(|m| m.pgid.checked_mul(u64::from(m.page_size)));
+            let summary = match needed {
+                Some(n) if n > len => format!(
+                    "no sha256 trailer: the file is truncated ({len} bytes, the database needs {n}), \
+                     so a trailer would be lost too"
+                ),
+                _ => "no complete sha256 trailer and not whole pages: the file's end is damaged"
+                    .to_string(),
+            };
+            (Status::Fail, summary, vec![item])
         }
     };
     CheckResult {
