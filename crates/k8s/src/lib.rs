@@ -19,6 +19,7 @@ pub mod error;
 pub mod key;
 pub mod meta;
 pub mod object;
+pub mod redact;
 pub mod schemaless;
 pub mod secret;
 pub mod stats;

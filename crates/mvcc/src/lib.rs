@@ -11,7 +11,8 @@
 //! (`etcdutl snapshot status`), [`range`] (etcd's key ranges), [`keyspace`] (the live keys at
 //! a revision and the Range RPC), [`index`] (every revision of every key), [`hashkv`]
 //! (`endpoint hashkv`), [`info`] (what the file says about the cluster), [`verify`] (the
-//! integrity checks of `etcdsnap verify`).
+//! integrity checks of `etcdsnap verify`), [`rewrite`] (new stores written from this one:
+//! `compact`, `redact`).
 
 pub mod crc;
 pub mod diff;
@@ -23,6 +24,7 @@ pub mod keyspace;
 pub mod proto;
 pub mod range;
 pub mod revision;
+pub mod rewrite;
 mod scan;
 pub mod snapshot;
 pub mod status;

@@ -1,11 +1,13 @@
 //! One module per command; each takes its configuration and writers, returns an outcome.
 
 mod audit;
+mod compact;
 mod diff;
 pub mod get;
 mod hashkv;
 mod history;
 mod info;
+mod redact;
 mod stats;
 mod status;
 mod verify;
@@ -267,6 +269,27 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 max_findings,
             };
             with_yaml(o.yaml, out, |out| verify::run(&cfg, out, err))
+        }
+        Command::Compact(c) => {
+            let o = compact::formats(c.out.write_out.or(w), "compact")?;
+            let cfg = compact::Config {
+                rev: c.rev,
+                output: compact::output(&c.out),
+            };
+            let snap = open(&c.file, err)?;
+            with_yaml(o.yaml, out, |out| compact::run(&snap, &cfg, o.format, out))
+        }
+        Command::Redact(a) => {
+            let o = compact::formats(a.out.write_out.or(w), "redact")?;
+            let cfg = redact::Config {
+                output: compact::output(&a.out),
+                drop_encrypted: a.drop_encrypted,
+                prefixes: a.prefixes.iter().map(|p| arg_bytes(p)).collect(),
+                keys: a.keys,
+                salt: a.salt.into_bytes(),
+            };
+            let snap = open(&a.file, err)?;
+            with_yaml(o.yaml, out, |out| redact::run(&snap, &cfg, o.format, out))
         }
         Command::Version => {
             let o = choose(
