@@ -535,6 +535,23 @@ Formats (-w): simple (default), json, yaml."
 Formats (-w): simple (default), json, yaml."
     )]
     Redact(RedactArgs),
+    /// A sound snapshot from a damaged one, with an exact account of what was lost.
+    ///
+    /// Reads the tree of either meta page, takes every page that parses whole (in the key
+    /// bucket: well-formed revision keys and KeyValue records), fills ranges lost in the newer
+    /// tree from the older one, rebuilds the other buckets that are intact and the meta
+    /// bucket, and lists every page it could not take with the key and revision range it
+    /// covered. Free or unreachable pages are read only with --deep (they hold compacted
+    /// history). Exit 0 when nothing was lost, 1 when something was, 2 when nothing could be
+    /// recovered.
+    #[command(
+        display_order = 14,
+        after_help = "Examples:
+  etcdsnap salvage damaged.db -o recovered.db
+  etcdsnap salvage member/snap/db -o recovered.db --deep -w json
+Formats (-w): simple (default), json, yaml."
+    )]
+    Salvage(SalvageArgs),
 }
 
 impl Command {
@@ -543,7 +560,7 @@ impl Command {
     pub fn has_verdict(&self) -> bool {
         matches!(
             self,
-            Command::Diff(_) | Command::Verify { .. } | Command::Audit { .. }
+            Command::Diff(_) | Command::Verify { .. } | Command::Audit { .. } | Command::Salvage(_)
         )
     }
 }
@@ -603,6 +620,20 @@ pub struct RedactArgs {
     /// Salt for the pseudonyms (without one, anyone can test a guessed name).
     #[arg(long, value_name = "SALT", default_value = "")]
     pub salt: String,
+    /// Where to write.
+    #[command(flatten)]
+    pub out: OutputFileArgs,
+}
+
+/// Arguments of `salvage`.
+#[derive(Debug, clap::Args)]
+pub struct SalvageArgs {
+    /// The damaged snapshot (a file or a data directory; never modified).
+    pub file: PathBuf,
+    /// Also take revisions from free and unreachable pages, for ranges still lost and only
+    /// above the compaction revision.
+    #[arg(long)]
+    pub deep: bool,
     /// Where to write.
     #[command(flatten)]
     pub out: OutputFileArgs,

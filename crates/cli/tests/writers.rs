@@ -308,3 +308,57 @@ fn compact_reports_and_refuses() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn salvage_exit_codes() {
+    let dir = scratch();
+    let src = db("h2b.db");
+    let mut bytes = std::fs::read(&src).unwrap();
+    let out = dir.join("s.db");
+    // Intact: exit 0, "nothing was lost".
+    let (code, stdout, err) = run(&[os("salvage"), src.as_os_str(), os("-o"), out.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("nothing was lost"), "{stdout}");
+    // A key leaf broken: exit 1, the page named with its revision range.
+    let page = {
+        let snap = Snapshot::open(&src).unwrap();
+        let key = snap.required(b"key").unwrap();
+        key.iter().nth(3000).unwrap().unwrap().page.unwrap()
+    };
+    bytes[page as usize * 4096 + 8] = 0x20;
+    let damaged = dir.join("d.db");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let (code, stdout, err) = run(&[
+        os("salvage"),
+        damaged.as_os_str(),
+        os("-o"),
+        out.as_os_str(),
+        os("--force"),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        stdout.contains(&format!("lost: page {page} of bucket key"))
+            && stdout.contains("revisions "),
+        "{stdout}"
+    );
+    let (code, _, _) = run(&[os("verify"), out.as_os_str()]);
+    assert!(code <= 1);
+    // Both metas broken: exit 2, one line, no output written.
+    bytes[16] ^= 0xff;
+    bytes[4096 + 16] ^= 0xff;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let none = dir.join("none.db");
+    let (code, _, err) = run(&[
+        os("salvage"),
+        damaged.as_os_str(),
+        os("-o"),
+        none.as_os_str(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("etcdsnap: ") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(!none.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,6 +13,9 @@ pub enum Error {
     /// The bbolt layer failed.
     #[error(transparent)]
     Bolt(#[from] bbolt::Error),
+    /// Nothing could be recovered from a damaged file.
+    #[error("{0}")]
+    Salvage(String),
     /// Writing an output file failed.
     #[error(transparent)]
     Write(#[from] bbolt::WriteError),

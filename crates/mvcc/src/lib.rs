@@ -12,7 +12,7 @@
 //! a revision and the Range RPC), [`index`] (every revision of every key), [`hashkv`]
 //! (`endpoint hashkv`), [`info`] (what the file says about the cluster), [`verify`] (the
 //! integrity checks of `etcdsnap verify`), [`rewrite`] (new stores written from this one:
-//! `compact`, `redact`).
+//! `compact`, `redact`), [`salvage`] (a sound store from a damaged one).
 
 pub mod crc;
 pub mod diff;
@@ -25,6 +25,7 @@ pub mod proto;
 pub mod range;
 pub mod revision;
 pub mod rewrite;
+pub mod salvage;
 mod scan;
 pub mod snapshot;
 pub mod status;

@@ -8,6 +8,7 @@ mod hashkv;
 mod history;
 mod info;
 mod redact;
+mod salvage;
 mod stats;
 mod status;
 mod verify;
@@ -290,6 +291,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             };
             let snap = open(&a.file, err)?;
             with_yaml(o.yaml, out, |out| redact::run(&snap, &cfg, o.format, out))
+        }
+        Command::Salvage(a) => {
+            let o = compact::formats(a.out.write_out.or(w), "salvage")?;
+            let cfg = salvage::Config {
+                input: a.file,
+                output: compact::output(&a.out),
+                deep: a.deep,
+            };
+            with_yaml(o.yaml, out, |out| salvage::run(&cfg, o.format, out, err))
         }
         Command::Version => {
             let o = choose(
