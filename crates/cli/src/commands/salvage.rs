@@ -1,6 +1,7 @@
 //! `etcdsnap salvage DAMAGED -o OUT.db`: recover what can be read, say exactly what cannot.
 //!
-//! The input is opened as raw bytes (a damaged file may not open as a database at all); the
+//! The input is opened as raw bytes (a damaged file may not open as a database at all; a
+//! data directory, stdin or a compressed backup are prepared as for every command); the
 //! recovery and its rules are `mvcc::salvage`. Exit 0 when nothing was lost, 1 when
 //! something was, 2 when nothing could be recovered (no valid meta, no readable root).
 
@@ -34,12 +35,13 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> CmdResult {
-    crate::commands::not_a_bare_directory(&cfg.input)?;
-    let (file, from_dir) = etcdsnap_mvcc::snapshot::resolve_path(&cfg.input);
-    if from_dir {
-        let _ = writeln!(err, "etcdsnap: reading {}", file.display());
+    // A file, a data directory, stdin or a compressed backup, as every command takes it.
+    let input = crate::input::prepare(&cfg.input, err)?;
+    if input.path != cfg.input && input.shown == input.path {
+        let _ = writeln!(err, "etcdsnap: reading {}", input.path.display());
     }
-    let source = Source::open(&file).map_err(|e| Failure::at(&file, e))?;
+    let file = input.shown.clone();
+    let source = Source::open(&input.path).map_err(|e| Failure::at(&file, e))?;
     let rep = salvage::salvage(
         Arc::new(source),
         &cfg.output,
