@@ -476,6 +476,47 @@ mod tests {
         assert_eq!(inner["kind"], "Secret");
     }
 
+    fn contains(h: &[u8], n: &[u8]) -> bool {
+        h.windows(n.len()).any(|w| w == n)
+    }
+
+    #[test]
+    fn hostile_values_never_panic_and_keep_length() {
+        let mut seed: u64 = 42;
+        let samples: [&[u8]; 3] = [
+            br#"{"apiVersion":"v1","kind":"Secret","metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"a\":\"b\\u0041\"}}"}},"data":{"a":"YQ=="}}"#,
+            b"k8s\0\x0a\x0c\x0a\x02v1\x12\x06Secret\x12\x10\x12\x0e\x0a\x01k\x12\x09secretval",
+            b"k8s:enc:aescbc:v1:key1:\x00\x01",
+        ];
+        for round in 0..3000 {
+            let mut v = samples[round % 3].to_vec();
+            for _ in 0..(round % 5) {
+                if v.is_empty() {
+                    break;
+                }
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let i = (seed as usize) % v.len();
+                v[i] ^= (seed >> 32) as u8;
+                if seed.is_multiple_of(11) {
+                    v.truncate(i);
+                }
+            }
+            if v.is_empty() {
+                continue;
+            }
+            let len = v.len();
+            let r = redact_value(&mut v, round % 2 == 0);
+            assert_eq!(v.len(), len);
+            if round < 3 {
+                // Unmutated: each sample is redacted.
+                assert!(!r.is_empty() || round == 2, "sample {round}");
+                assert!(!contains(&v, b"secretval"));
+            }
+        }
+    }
+
     #[test]
     fn other_values_untouched() {
         let doc = br#"{"apiVersion":"v1","kind":"ConfigMap","data":{"a":"b"}}"#;

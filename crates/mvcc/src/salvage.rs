@@ -194,6 +194,15 @@ impl<'a> Walker<'a> {
     /// Walks the bucket whose root is page `root` (or the inline page) into a tree.
     fn bucket(&mut self, root: Root<'a>, path: &[&'a [u8]], depth: usize) -> Tree<'a> {
         let mut t = Tree::default();
+        if depth > MAX_DEPTH {
+            t.lost.push(Lost {
+                page: 0,
+                reason: format!("buckets nested deeper than {MAX_DEPTH} levels"),
+                lo: None,
+                hi: None,
+            });
+            return t;
+        }
         match root {
             Root::Page(id) => self.node(id, None, None, path, depth, &mut t),
             Root::Inline(p) => {
