@@ -362,3 +362,28 @@ fn salvage_exit_codes() {
     assert!(!none.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_input_is_never_the_output() {
+    let dir = scratch();
+    let src = dir.join("in.db");
+    std::fs::copy(db("h2b.db"), &src).unwrap();
+    let before = std::fs::read(&src).unwrap();
+    let link = dir.join("link.db");
+    std::fs::hard_link(&src, &link).unwrap();
+    for target in [&src, &link] {
+        for args in [
+            vec![os("compact"), src.as_os_str(), os("--rev"), os("700")],
+            vec![os("redact"), src.as_os_str()],
+            vec![os("salvage"), src.as_os_str()],
+        ] {
+            let mut a = args.clone();
+            a.extend([os("-o"), target.as_os_str(), os("--force")]);
+            let (code, _, err) = run(&a);
+            assert_eq!(code, 2, "{args:?}: {err}");
+            assert!(err.contains("the output is the input file"), "{err}");
+        }
+    }
+    assert!(std::fs::read(&src).unwrap() == before);
+    let _ = std::fs::remove_dir_all(&dir);
+}

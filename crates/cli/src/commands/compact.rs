@@ -45,6 +45,34 @@ pub fn output(a: &OutputFileArgs) -> Output {
     o
 }
 
+/// Refuses an output that is the input itself (even with --force: the input is never
+/// changed), whatever path names it (hard links, symlinks, `./x` vs `x`).
+pub fn refuse_input_as_output(
+    input: &std::path::Path,
+    output: &std::path::Path,
+) -> Result<(), Failure> {
+    let (Ok(a), Ok(b)) = (std::fs::metadata(input), std::fs::metadata(output)) else {
+        return Ok(());
+    };
+    #[cfg(unix)]
+    let same = {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    };
+    #[cfg(not(unix))]
+    let same = {
+        let _ = (a, b);
+        std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok()
+    };
+    if same {
+        return Err(Failure::usage(format!(
+            "{}: the output is the input file; write the new snapshot elsewhere (the input is never changed)",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
 /// What `compact` does.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -56,6 +84,7 @@ pub struct Config {
 
 /// Runs `compact`.
 pub fn run(snap: &Snapshot, cfg: &Config, format: ReportFormat, out: &mut dyn Write) -> CmdResult {
+    refuse_input_as_output(snap.path(), &cfg.output.path)?;
     let r = rewrite::compact(snap, cfg.rev, &cfg.output).map_err(|e| write_failure(snap, e))?;
     write(&r, format, out)?;
     Ok(Outcome::Clean)

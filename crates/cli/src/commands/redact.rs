@@ -93,6 +93,7 @@ impl Redactor for Policy<'_> {
 
 /// Runs `redact`.
 pub fn run(snap: &Snapshot, cfg: &Config, format: ReportFormat, out: &mut dyn Write) -> CmdResult {
+    crate::commands::compact::refuse_input_as_output(snap.path(), &cfg.output.path)?;
     let mut policy = Policy {
         cfg,
         secret_values: 0,

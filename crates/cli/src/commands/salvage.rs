@@ -41,6 +41,7 @@ pub fn run(
         let _ = writeln!(err, "etcdsnap: reading {}", input.path.display());
     }
     let file = input.shown.clone();
+    crate::commands::compact::refuse_input_as_output(&input.path, &cfg.output.path)?;
     let source = Source::open(&input.path).map_err(|e| Failure::at(&file, e))?;
     let rep = salvage::salvage(
         Arc::new(source),
