@@ -20,8 +20,10 @@
 //!   history, and bringing it back could resurrect deleted keys. With `deep`, a leaf page
 //!   found anywhere in the file contributes `key` bucket entries only inside a range still
 //!   lost, only above the compaction revision (etcd never deletes a revision above it: a
-//!   delete is a new tombstone revision), and only when the record is consistent (its
-//!   `mod_revision` is its revision).
+//!   delete is a new tombstone revision), and only when every such entry of the page is
+//!   consistent: its `mod_revision` is its revision, it was created at or before it, and
+//!   within its generation (same `create_revision`) its version orders like its revision
+//!   against the puts of that key already recovered.
 //! - `key` keeps what was recovered. Another bucket with a lost page is not recovered
 //!   (dropped, reported; etcd recreates empty buckets at start), except `meta`, which is
 //!   rebuilt from what is readable. The compaction marks are raised to just below the oldest
@@ -101,6 +103,8 @@ pub struct SalvageReport {
     pub revision_range: Option<(Revision, Revision)>,
     /// The compaction revision written (raised when the oldest history was lost).
     pub compact_revision: Option<i64>,
+    /// `deep`: pages whose revisions disagree with the recovered index (not taken).
+    pub deep_pages_rejected: Vec<u64>,
     /// `deep` read free pages without knowing the compaction revision (the meta bucket was
     /// lost): revisions compacted away before the damage may have come back.
     pub compaction_unknown: bool,
@@ -464,7 +468,10 @@ fn has_loss(t: &Tree<'_>) -> bool {
 }
 
 /// Every leaf page of the file (reachable or not) read as `key` bucket entries, for `deep`.
-fn deep_entries(data: &[u8], ps: u64) -> Vec<(&[u8], &[u8])> {
+/// A leaf page found by `deep`: its id and its well-formed `key` entries.
+type DeepPage<'a> = (u64, Vec<(&'a [u8], &'a [u8])>);
+
+fn deep_entries(data: &[u8], ps: u64) -> Vec<DeepPage<'_>> {
     let mut out = Vec::new();
     let pages = data.len() as u64 / ps;
     for id in 2..pages {
@@ -487,16 +494,36 @@ fn deep_entries(data: &[u8], ps: u64) -> Vec<(&[u8], &[u8])> {
         if p.check_elements_fit().is_err() {
             continue;
         }
+        let mut entries = Vec::new();
         for i in 0..p.count() {
             if let Ok(e) = p.leaf(i)
                 && e.flags == 0
                 && check_revision(e.key, e.value).is_ok()
             {
-                out.push((e.key, e.value));
+                entries.push((e.key, e.value));
             }
+        }
+        if !entries.is_empty() {
+            out.push((id, entries));
         }
     }
     out
+}
+
+/// What the recovered index says about one put: (revision, create_revision, version).
+type Known = (Revision, i64, i64);
+
+/// A `--deep` put agrees with the recovered index of its key: within one generation (same
+/// create_revision) versions grow with revisions, and it was created at or before itself.
+fn consistent(rev: Revision, kv: &KeyValueRef<'_>, known: Option<&Vec<Known>>) -> bool {
+    if kv.create_revision > rev.main || kv.version < 1 {
+        return false;
+    }
+    known.is_none_or(|ks| {
+        ks.iter()
+            .filter(|(_, create, _)| *create == kv.create_revision)
+            .all(|(r, _, v)| (*r < rev) == (*v < kv.version) && *r != rev)
+    })
 }
 
 /// Salvages the file in `source` into `out`. `Err` only when nothing could be recovered or
@@ -614,18 +641,46 @@ pub fn salvage(source: Arc<Source>, out: &Output, opts: SalvageOptions) -> Resul
     if opts.deep && !lost_key.is_empty() {
         let floor = stated_compact.unwrap_or(0);
         rep.compaction_unknown = stated_compact.is_none();
-        for (k, v) in deep_entries(data, u64::from(primary.page_size)) {
-            if key_entries.contains_key(k) {
+        // The recovered index: per user key, its puts (revision, create, version).
+        let mut known: std::collections::HashMap<&[u8], Vec<Known>> = Default::default();
+        for (k, v) in &key_entries {
+            if let (Some(rk), Ok(kv)) = (RevKey::parse(k), KeyValueRef::decode(v))
+                && !rk.tombstone
+            {
+                known
+                    .entry(kv.key)
+                    .or_default()
+                    .push((rk.rev, kv.create_revision, kv.version));
+            }
+        }
+        for (page, entries) in deep_entries(data, u64::from(primary.page_size)) {
+            // The page's entries that would fill a lost range.
+            let wanted: Vec<(&[u8], &[u8])> = entries
+                .into_iter()
+                .filter(|(k, _)| !key_entries.contains_key(k))
+                .filter(|(k, _)| RevKey::parse(k).is_some_and(|rk| rk.rev.main > floor))
+                .filter(|(k, _)| lost_key.iter().any(|(l, _)| in_range(k, l)))
+                .collect();
+            if wanted.is_empty() {
                 continue;
             }
-            let Some(rk) = RevKey::parse(k) else { continue };
-            if rk.rev.main <= floor {
+            // A page is taken only when all of them agree with the recovered index.
+            let agrees = wanted.iter().all(|(k, v)| {
+                let (Some(rk), Ok(kv)) = (RevKey::parse(k), KeyValueRef::decode(v)) else {
+                    return false;
+                };
+                rk.tombstone || consistent(rk.rev, &kv, known.get(kv.key))
+            });
+            if !agrees {
+                rep.deep_pages_rejected.push(page);
                 continue;
             }
-            if let Some((_, n)) = lost_key.iter_mut().find(|(l, _)| in_range(k, l)) {
-                key_entries.insert(k, v);
-                *n += 1;
-                filled_deep += 1;
+            for (k, v) in wanted {
+                if let Some((_, n)) = lost_key.iter_mut().find(|(l, _)| in_range(k, l)) {
+                    key_entries.insert(k, v);
+                    *n += 1;
+                    filled_deep += 1;
+                }
             }
         }
     }

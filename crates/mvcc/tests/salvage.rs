@@ -291,7 +291,21 @@ fn deep_takes_a_stale_copy_above_the_compaction_only() {
     let compact = db_compact(&db);
     let nodes = key_nodes(&db);
     let leaves: Vec<&Node> = nodes.iter().filter(|n| n.leaf).collect();
-    let target = leaves[leaves.len() / 2];
+    // A leaf in the second half of the history, all above the compaction, with no overflow.
+    let target = leaves[leaves.len() / 2..]
+        .iter()
+        .find(|n| {
+            n.entries.len() > 1
+                && n.entries
+                    .iter()
+                    .all(|(k, _)| Revision::parse(k).unwrap().main > compact)
+                && u32::from_le_bytes(
+                    std::fs::read(&src).unwrap()[n.id as usize * PS + 12..n.id as usize * PS + 16]
+                        .try_into()
+                        .unwrap(),
+                ) == 0
+        })
+        .expect("a leaf above the compaction");
     let mut bytes = std::fs::read(&src).unwrap();
     bytes.truncate(bytes.len() - 32);
     // A stale copy of the page past the end (as a freed page would be), then the page broken.
@@ -314,6 +328,7 @@ fn deep_takes_a_stale_copy_above_the_compaction_only() {
         .filter(|(k, _)| Revision::parse(k).unwrap().main > compact)
         .cloned()
         .collect();
+    assert!(!above.is_empty());
     assert_eq!(rep.revisions_from_deep as usize, above.len());
     assert_eq!(rep.lost_pages[0].refilled as usize, above.len());
     let want: Vec<_> = key_bucket(&src)
@@ -322,7 +337,79 @@ fn deep_takes_a_stale_copy_above_the_compaction_only() {
         .collect();
     assert_eq!(key_bucket(&out), want);
     structure_ok(&out);
+
+    // The same stale copy with one record made inconsistent (version 0): the page is refused.
+    let mut bytes2 = std::fs::read(&src).unwrap();
+    bytes2.truncate(bytes2.len() - 32);
+    let mut bad = copy.clone();
+    zero_version(&mut bad, 0);
+    bytes2.extend_from_slice(&bad);
+    break_page(&mut bytes2, target.id);
+    let rep = run(bytes2, &out, true).unwrap();
+    assert_eq!(rep.deep_pages_rejected, vec![copy_id]);
+    assert_eq!(rep.revisions_from_deep, 0);
+
+    // A stale copy of a leaf at or below the compaction is never taken: such history may be
+    // what the compaction deleted.
+    if let Some(low) = leaves.iter().find(|n| {
+        n.entries
+            .iter()
+            .all(|(k, _)| Revision::parse(k).unwrap().main <= compact)
+    }) {
+        let mut bytes3 = std::fs::read(&src).unwrap();
+        bytes3.truncate(bytes3.len() - 32);
+        let id3 = (bytes3.len() / PS) as u64;
+        let mut c3 = bytes3[low.id as usize * PS..(low.id as usize + 1) * PS].to_vec();
+        c3[0..8].copy_from_slice(&id3.to_le_bytes());
+        bytes3.extend_from_slice(&c3);
+        break_page(&mut bytes3, low.id);
+        let rep = run(bytes3, &out, true).unwrap();
+        assert_eq!(rep.revisions_from_deep, 0);
+        assert_eq!(rep.lost_pages[0].page, low.id);
+    }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sets the `version` (field 4) of leaf element `i`'s KeyValue to 0, in place.
+fn zero_version(page: &mut [u8], i: usize) {
+    let el = 16 + 16 * i;
+    let u32_at = |p: &[u8], o: usize| u32::from_le_bytes(p[o..o + 4].try_into().unwrap()) as usize;
+    let pos = u32_at(page, el + 4);
+    let ksize = u32_at(page, el + 8);
+    let mut at = el + pos + ksize;
+    let varint = |p: &[u8], mut o: usize| {
+        while p[o] & 0x80 != 0 {
+            o += 1;
+        }
+        o + 1
+    };
+    loop {
+        let tag = page[at];
+        at += 1;
+        match tag {
+            0x0a => {
+                let mut len = 0usize;
+                let mut shift = 0;
+                loop {
+                    let b = page[at];
+                    at += 1;
+                    len |= ((b & 0x7f) as usize) << shift;
+                    shift += 7;
+                    if b & 0x80 == 0 {
+                        break;
+                    }
+                }
+                at += len;
+            }
+            0x10 | 0x18 => at = varint(page, at),
+            0x20 => {
+                assert!(page[at] & 0x80 == 0, "a one-byte version");
+                page[at] = 0;
+                return;
+            }
+            t => panic!("unexpected tag {t:#x}"),
+        }
+    }
 }
 
 #[test]

@@ -129,6 +129,17 @@ fn write(
         r.revisions_from_deep,
         if cfg.deep { "" } else { ": --deep not given" }
     )?;
+    if !r.deep_pages_rejected.is_empty() {
+        writeln!(
+            out,
+            "--deep: pages not taken (their revisions disagree with the recovered history): {}",
+            r.deep_pages_rejected
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
     if let Some(c) = r.compact_revision {
         writeln!(out, "compaction revision: {c}")?;
     }
