@@ -190,6 +190,18 @@ for src in "$CORPUS/h5-k8s.db" "$ROOT/fixtures/own/own-35.db"; do
     "$CTL" --endpoints "127.0.0.1:$((P + 2))" --user "$AUTH" get x >/dev/null 2>&1 &&
       die "redact $n: root still logs in with its old password"
     echo "  redact $n: root's old password refused by the redacted store (hash removed)"
+    stop_all
+    # --disable-auth: the copy is readable without credentials, with the same shape.
+    "$SNAP" redact "$src" -o "$WORK/$n.red2.db" --drop-encrypted --disable-auth >/dev/null
+    restore "$WORK/$n.red2.db" "red2-$n" $((P + 3))
+    start "rsrc-$n" $P $((P + 1))
+    start "red2-$n" $((P + 2)) $((P + 3))
+    n_src=$("$CTL" --endpoints "127.0.0.1:$P" --user "$AUTH" get "" --from-key --keys-only -w json |
+      "$VENV/bin/python" -c 'import json,sys;print(json.load(sys.stdin)["count"])')
+    n_red=$("$CTL" --endpoints "127.0.0.1:$((P + 2))" get "" --from-key --keys-only -w json |
+      "$VENV/bin/python" -c 'import json,sys;print(json.load(sys.stdin)["count"])')
+    [[ $n_src == "$n_red" ]] || die "redact $n --disable-auth: $n_red keys served, $n_src in the source"
+    echo "  redact $n --disable-auth: served without credentials, $n_red keys as the source"
   fi
   stop_all
 done

@@ -688,6 +688,10 @@ pub struct RedactArgs {
     /// Salt for the pseudonyms (without one, anyone can test a guessed name).
     #[arg(long, value_name = "SALT", default_value = "")]
     pub salt: String,
+    /// Write auth as disabled: with the password hashes gone, nobody could log in to a
+    /// restored copy that has auth enabled.
+    #[arg(long)]
+    pub disable_auth: bool,
     /// Where to write.
     #[command(flatten)]
     pub out: OutputFileArgs,

@@ -387,3 +387,33 @@ fn the_input_is_never_the_output() {
     assert!(std::fs::read(&src).unwrap() == before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn redact_disable_auth() {
+    let dir = scratch();
+    let src = db("own-35.db");
+    let out = dir.join("a.db");
+    let (code, stdout, err) = run(&[
+        os("redact"),
+        src.as_os_str(),
+        os("-o"),
+        out.as_os_str(),
+        os("--disable-auth"),
+        os("-w"),
+        os("json"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let rep: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rep["auth_disabled"], true);
+    let before = Snapshot::open(&src).unwrap();
+    let after = Snapshot::open(&out).unwrap();
+    assert_eq!(
+        before.get(b"auth", b"authEnabled").unwrap(),
+        Some(&[1u8][..])
+    );
+    assert_eq!(
+        after.get(b"auth", b"authEnabled").unwrap(),
+        Some(&[0u8][..])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

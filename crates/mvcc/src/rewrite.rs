@@ -306,6 +306,8 @@ pub struct RedactReport {
     pub reencoded: u64,
     /// Users whose password hash was removed.
     pub passwords_removed: u64,
+    /// Auth was enabled and the copy has it disabled (`disable_auth`).
+    pub auth_disabled: bool,
     /// Sizes before and after.
     pub sizes: Option<Sizes>,
     /// What the writer wrote.
@@ -315,7 +317,16 @@ pub struct RedactReport {
 /// `redact`: every bucket copied, every revision of the `key` bucket kept with its value and
 /// key passed through `r`, and the password hash of every user removed (`authpb.User.password`
 /// emptied). Revisions, leases, members, compaction marks are unchanged.
-pub fn redact(snap: &Snapshot, out: &Output, r: &mut dyn Redactor) -> Result<RedactReport> {
+///
+/// With `disable_auth`, `auth/authEnabled` is written as 0: without password hashes nobody
+/// can log in to a restored copy that has auth enabled, so whoever receives it could not read
+/// it through etcd at all.
+pub fn redact(
+    snap: &Snapshot,
+    out: &Output,
+    r: &mut dyn Redactor,
+    disable_auth: bool,
+) -> Result<RedactReport> {
     use prost::Message;
     let mut rep = RedactReport::default();
     let mut w = Writer::create(&out.path, out.options(snap))?;
@@ -394,6 +405,21 @@ pub fn redact(snap: &Snapshot, out: &Output, r: &mut dyn Redactor) -> Result<Red
                             reason: err.to_string(),
                         });
                     }
+                }
+            }
+        } else if name == buckets::AUTH && disable_auth {
+            for e in b.iter() {
+                let e = e?;
+                if e.is_bucket() {
+                    let s = Bucket::from_value(db, e.key, e.value)?;
+                    w.begin_bucket(e.key, s.sequence())?;
+                    write::copy_bucket(&s, &mut w)?;
+                    w.end_bucket()?;
+                } else if e.key == b"authEnabled" && e.value != [0] {
+                    rep.auth_disabled = true;
+                    w.put(e.key, &[0])?;
+                } else {
+                    w.put(e.key, e.value)?;
                 }
             }
         } else {

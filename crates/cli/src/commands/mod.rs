@@ -327,6 +327,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 prefixes: a.prefixes.iter().map(|p| arg_bytes(p)).collect(),
                 keys: a.keys,
                 salt: a.salt.into_bytes(),
+                disable_auth: a.disable_auth,
             };
             let snap = open(&a.file, err)?;
             with_yaml(o.yaml, out, |out| redact::run(&snap, &cfg, o.format, out))

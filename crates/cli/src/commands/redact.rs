@@ -32,6 +32,8 @@ pub struct Config {
     pub keys: bool,
     /// Salt of the pseudonyms.
     pub salt: Vec<u8>,
+    /// Write auth as disabled.
+    pub disable_auth: bool,
 }
 
 /// The policy, with its counters.
@@ -100,7 +102,8 @@ pub fn run(snap: &Snapshot, cfg: &Config, format: ReportFormat, out: &mut dyn Wr
         ciphertexts: 0,
         prefix_values: 0,
     };
-    let r = rewrite::redact(snap, &cfg.output, &mut policy).map_err(|e| write_failure(snap, e))?;
+    let r = rewrite::redact(snap, &cfg.output, &mut policy, cfg.disable_auth)
+        .map_err(|e| write_failure(snap, e))?;
     let counts = Counts {
         secret_values: policy.secret_values,
         ciphertexts: policy.ciphertexts,
@@ -153,6 +156,9 @@ fn write(
                 c.secret_values, c.ciphertexts, c.prefix_values
             )?;
             writeln!(out, "password hashes removed: {}", r.passwords_removed)?;
+            if r.auth_disabled {
+                writeln!(out, "auth: disabled in the copy (--disable-auth)")?;
+            }
             if let Some(s) = &r.sizes {
                 writeln!(
                     out,
