@@ -187,6 +187,20 @@ pub fn swap_first_two_keys(src: &[u8]) -> Vec<u8> {
     b
 }
 
+/// The `key` bucket's first leaf with its element count lowered by one: its last entry is
+/// dropped from the tree (its bytes stay after the last element).
+pub fn lower_first_leaf_count(src: &[u8]) -> Vec<u8> {
+    let mut b = src.to_vec();
+    let mut pg = bucket_root(&b, b"key").1;
+    while u16_at(&b, pg as usize * PS + 8) != 2 {
+        pg = u64_at(&b, pg as usize * PS + 16 + 8);
+    }
+    let at = pg as usize * PS + 10;
+    let count = u16_at(&b, at);
+    put_u16(&mut b, at, count - 1);
+    b
+}
+
 /// Every file `fixtures/versions/mutate.py` writes, by name, built from the corpus.
 pub fn etcdutl_cases() -> Vec<(&'static str, Vec<u8>)> {
     let read = |n: &str| std::fs::read(crate::corpus_db(n)).expect("corpus db");
@@ -213,5 +227,6 @@ pub fn etcdutl_cases() -> Vec<(&'static str, Vec<u8>)> {
         ("revkey-bad-separator", last_key_edit(&h3, 0, Some(b'x'))),
         ("branch-without-elements", empty_key_root(&h5)),
         ("buckets-sharing-a-subtree", shared_subtree(&h5)),
+        ("leaf-count-lowered", lower_first_leaf_count(&h5)),
     ]
 }
