@@ -1010,9 +1010,9 @@ pub fn check_with(db: &Db, opts: &CheckOptions) -> Check {
 
 /// bbolt's own `Tx.Check` (what `etcdutl snapshot status` runs first), with this module's
 /// bounds: every page reachable once or free once, page ids, types and overflow runs, the
-/// freelist, branch element arrays, sub-buckets. It does not compare keys (bbolt 1.3.6 does
-/// not either), so it touches only page headers and element arrays: cheap enough to run
-/// before every `status`. [`check_with`] is the exhaustive superset behind `verify`.
+/// freelist, branch element arrays, sub-buckets. It does not compare keys nor look at the
+/// bytes after a page's last element (bbolt 1.3.6 does neither), so it touches only page
+/// headers and element arrays: cheap enough to run before every `status`. [`check_with`] is the exhaustive superset behind `verify`.
 pub fn check_pages(db: &Db, opts: &CheckOptions) -> Check {
     run_check(db, opts, false)
 }
@@ -1478,7 +1478,11 @@ impl<'a> Walker<'a> {
             // bbolt writes a page from a zeroed buffer, its elements' keys and values packed
             // after the element array (node.write): nothing follows the last one. Bytes there
             // are what a lowered count or a shortened element left behind: entries lost.
-            if let Some(at) = span.get(used..).and_then(first_nonzero) {
+            if let Some(at) = span
+                .get(used..)
+                .filter(|_| self.keys)
+                .and_then(first_nonzero)
+            {
                 self.out.push(fail(Problem::BytesAfterElements {
                     used: used as u64,
                     at: (used + at) as u64,
