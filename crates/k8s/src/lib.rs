@@ -33,5 +33,7 @@ pub use meta::{ManagedFields, ManagedFieldsEntry, ObjectMeta, OwnerReference};
 pub use object::{DecodeOptions, Encoding, Object, decode};
 pub use schemaless::decode_protobuf;
 pub use secret::redact_secret;
-pub use stats::{GroupBy, GroupCounts, GroupStats, RankedKey, Stats, StatsReport};
+pub use stats::{
+    GroupBy, GroupCounts, GroupStats, RankedKey, Stats, StatsReport, group_label, resource_label,
+};
 pub use time::Time;
