@@ -6,6 +6,7 @@ pub mod get;
 mod hashkv;
 mod history;
 mod info;
+mod report;
 mod stats;
 mod status;
 mod verify;
@@ -203,6 +204,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             out,
             err,
         ),
+        Command::Report(r) => report::run(report::config(r), out, err),
     }
 }
 
