@@ -96,6 +96,11 @@ fn num(k: &str, v: u64, text: String) -> Markup {
     html! { td.num data-k=(k) data-v=(v) title=(count(v)) { (text) } }
 }
 
+/// A count cell hidden on narrow screens.
+fn opt_count_cell(k: &str, v: u64) -> Markup {
+    html! { td.num.opt data-k=(k) data-v=(v) title=(count(v)) { (count(v)) } }
+}
+
 fn bytes_cell(k: &str, v: u64) -> Markup {
     num(k, v, human(v))
 }
@@ -587,8 +592,8 @@ fn space(m: &Model) -> Markup {
             div.scroll {
                 table.data #groups {
                     thead { tr {
-                        th { "resource" } th { "namespace" } th.num { "live objects" } th.num { "live bytes" } th.num { "share of total" }
-                        th.num { "history revisions" } th.num { "history bytes" } th.num { "tombstones" }
+                        th { "resource" } th { "namespace" } th.num { "live objects" } th.num { "live bytes" } th.num.opt { "share of total" }
+                        th.num.opt { "history revisions" } th.num { "history bytes" } th.num.opt { "tombstones" }
                     } }
                     tbody {
                         @for (i, g) in st.groups.iter().enumerate() {
@@ -609,7 +614,7 @@ fn space(m: &Model) -> Markup {
                                 @if let Some((k, c)) = rest {
                                     tr.sub.rest {
                                         th {}
-                                        td { "(" (k) " more namespaces)" }
+                                        td.nowrap { "(" (k) " more namespaces)" }
                                         (group_cells(&c, f.total_size))
                                     }
                                 }
@@ -652,10 +657,10 @@ fn group_cells(c: &GroupCounts, total: u64) -> Markup {
     html! {
         (count_cell("live_objects", c.live_objects))
         (bytes_cell("live_bytes", c.live_bytes))
-        td.num.share { (bar(frac(c.live_bytes, total), "live")) (pct(c.live_bytes, total)) }
-        (count_cell("history_revisions", c.history_revisions))
+        td.num.share.opt { (bar(frac(c.live_bytes, total), "live")) (pct(c.live_bytes, total)) }
+        (opt_count_cell("history_revisions", c.history_revisions))
         (bytes_cell("history_bytes", c.history_bytes))
-        (count_cell("tombstones", c.tombstones))
+        (opt_count_cell("tombstones", c.tombstones))
     }
 }
 
@@ -697,7 +702,7 @@ fn history(m: &Model) -> Markup {
             @if by.is_empty() {
                 p { "No older revisions are stored: nothing for a compaction to drop." }
             } @else {
-                div.two {
+                div {
                     div {
                         h3 { "Resources by history" }
                         div.scroll {
@@ -968,7 +973,7 @@ fn growth_table(id: &str, what: &str, rows: &[Growth], top: usize) -> Markup {
                             th { (g.name) }
                             (count_cell("objects_a", g.objects_a)) (count_cell("objects_b", g.objects_b))
                             (bytes_cell("bytes_a", g.bytes_a)) (bytes_cell("bytes_b", g.bytes_b))
-                            td.num class=(if g.delta() > 0 { "up" } else if g.delta() < 0 { "down" } else { "" }) { (signed_human(g.delta())) }
+                            td class={"num " (if g.delta() > 0 { "up" } else if g.delta() < 0 { "down" } else { "" })} { (signed_human(g.delta())) }
                             td.barcell { (bar(frac(g.delta().unsigned_abs(), max), if g.delta() >= 0 { "near" } else { "live" })) }
                             (count_cell("added", g.added)) (count_cell("deleted", g.deleted)) (count_cell("modified", g.modified))
                         }

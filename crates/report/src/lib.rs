@@ -46,5 +46,40 @@ pub enum Error {
 
 /// The page for `model`, as one HTML document.
 pub fn render(model: &Model) -> String {
-    html::page(model).into_string()
+    scrub(html::page(model).into_string())
+}
+
+/// Keys, and so group names, may hold any bytes; HTML may not hold every character (NUL, the
+/// other control characters, the noncharacters are parse errors). The templates escape what
+/// HTML gives meaning to; this shows the rest as `\xNN` (or `\u{NNNN}`), everywhere at once.
+pub fn scrub(page: String) -> String {
+    if !page.chars().any(forbidden) {
+        return page;
+    }
+    let mut out = String::with_capacity(page.len() + 64);
+    for c in page.chars() {
+        if forbidden(c) {
+            out.push_str(&escape_char(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How [`scrub`] shows a character HTML cannot hold.
+pub fn escape_char(c: char) -> String {
+    if (c as u32) < 0x100 {
+        format!("\\x{:02x}", c as u32)
+    } else {
+        format!("\\u{{{:x}}}", c as u32)
+    }
+}
+
+/// A character that is a parse error in an HTML document's input stream.
+pub fn forbidden(c: char) -> bool {
+    let n = c as u32;
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c'))
+        || (0xFDD0..=0xFDEF).contains(&n)
+        || (n & 0xFFFE) == 0xFFFE
 }

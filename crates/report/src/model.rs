@@ -54,13 +54,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults: newest revision, top 15, 8 namespaces per resource, `/registry`.
+    /// Defaults: newest revision, top 15, 5 namespaces per resource, `/registry`.
     pub fn new(threads: usize) -> Config {
         Config {
             rev: 0,
             compare: None,
             top: 15,
-            namespaces_per_resource: 8,
+            namespaces_per_resource: 5,
             etcd_prefix: "/registry".into(),
             threads,
             max_findings: 20,
