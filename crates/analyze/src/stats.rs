@@ -24,7 +24,7 @@ use etcdsnap_k8s::{Audit, AuditReport, GroupBy, KeyBytes, Stats, StatsReport};
 use etcdsnap_mvcc::info::{self, BucketInfo};
 use etcdsnap_mvcc::keyspace::resolve_read;
 use etcdsnap_mvcc::snapshot::StoreRevisions;
-use etcdsnap_mvcc::{KeyHistory, RevIndex, Snapshot};
+use etcdsnap_mvcc::{KeyHistory, KeyRange, RevIndex, Snapshot};
 use serde::Serialize;
 
 use crate::Error;
@@ -34,6 +34,8 @@ use crate::Error;
 pub struct Options {
     /// Revision to account at (0 = the newest).
     pub rev: i64,
+    /// The keys accounted.
+    pub range: KeyRange,
     /// How to group.
     pub group_by: GroupBy,
     /// Also split each group by this grouping (the report: resources by namespace).
@@ -55,6 +57,7 @@ impl Options {
     pub fn new(rev: i64, threads: usize) -> Options {
         Options {
             rev,
+            range: KeyRange::all(),
             group_by: GroupBy::Resource,
             subgroups: None,
             top: 10,
@@ -213,7 +216,7 @@ pub fn analyze(snap: &Snapshot, opts: &Options) -> Result<Analysis, Error> {
     let store = index.store();
     let at = resolve_read(&store, opts.rev)?;
 
-    let keys: Vec<KeyHistory<'_, '_>> = index.keys().collect();
+    let keys: Vec<KeyHistory<'_, '_>> = index.range(&opts.range).collect();
     let chunk = keys.len().div_ceil(threads).max(1);
     let new_part = || {
         let mut stats = Stats::new(opts.group_by, opts.top).with_prefix(&opts.etcd_prefix);

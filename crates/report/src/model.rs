@@ -180,6 +180,7 @@ pub fn build(snap: &Snapshot, cfg: &Config) -> Result<Model, Error> {
     let threads = cfg.threads.max(1);
     let opts = analyze::Options {
         rev: cfg.rev,
+        range: KeyRange::all(),
         group_by: GroupBy::Resource,
         subgroups: Some(GroupBy::Namespace),
         top: cfg.top,

@@ -31,7 +31,7 @@ pub struct ReportConfig {
 /// The configuration for `args`.
 pub fn config(a: ReportArgs) -> ReportConfig {
     let mut report = Config::new(a.threads.unwrap_or_else(super::default_threads).max(1));
-    report.rev = a.rev;
+    report.rev = a.rev.rev;
     report.compare = a.compare;
     report.top = a.top;
     report.etcd_prefix = a.etcd_prefix;

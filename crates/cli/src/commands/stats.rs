@@ -18,7 +18,7 @@ use std::io::Write;
 
 use etcdsnap_analyze as analyze;
 use etcdsnap_k8s::{GroupBy, GroupCounts};
-use etcdsnap_mvcc::Snapshot;
+use etcdsnap_mvcc::{KeyRange, Snapshot};
 
 use crate::args::StatsFormat;
 use crate::commands::get::failure;
@@ -30,6 +30,8 @@ use crate::format::{Table, humanize_bytes, readable};
 pub struct StatsConfig {
     /// Revision to account at (0 = the newest).
     pub rev: i64,
+    /// The keys accounted.
+    pub range: KeyRange,
     /// How to group.
     pub group_by: GroupBy,
     /// Length of the top lists.
@@ -47,6 +49,7 @@ pub use etcdsnap_analyze::stats::Report;
 /// Builds the report (the accounting is [`etcdsnap_analyze::stats`], shared with `report`).
 pub fn report(snap: &Snapshot, cfg: &StatsConfig) -> Result<Report, Failure> {
     let opts = analyze::Options {
+        range: cfg.range.clone(),
         group_by: cfg.group_by,
         top: cfg.top,
         etcd_prefix: cfg.etcd_prefix.clone(),
@@ -68,8 +71,7 @@ pub fn run(snap: &Snapshot, cfg: &StatsConfig, out: &mut dyn Write) -> CmdResult
     let report = report(snap, cfg)?;
     match cfg.format {
         StatsFormat::Json => {
-            serde_json::to_writer(&mut *out, &report)
-                .map_err(|e| Failure::Message(format!("write error: {e}")))?;
+            serde_json::to_writer(&mut *out, &report).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
         StatsFormat::Table => write_table(&report, out)?,
