@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use etcdsnap_bbolt::check::{self, PageStats};
+use etcdsnap_bbolt::check::{self, Check, CheckOptions, PageStats};
 use etcdsnap_k8s::{Audit, AuditReport, GroupBy, KeyBytes, Stats, StatsReport};
 use etcdsnap_mvcc::info::{self, BucketInfo};
 use etcdsnap_mvcc::keyspace::resolve_read;
@@ -50,6 +50,8 @@ pub struct Options {
     pub audit_resources: Vec<String>,
     /// Keep, per lease, the live keys attached (this many sample keys each; 0: not at all).
     pub lease_samples: usize,
+    /// Options of the structural walk (its findings cap).
+    pub check: CheckOptions,
 }
 
 impl Options {
@@ -65,6 +67,7 @@ impl Options {
             threads,
             audit_resources: Vec::new(),
             lease_samples: 0,
+            check: CheckOptions::default(),
         }
     }
 }
@@ -181,6 +184,9 @@ pub struct Analysis {
     pub live_keys: u64,
     /// The store's revisions (current, compaction), as the index derived them.
     pub store: StoreRevisions,
+    /// The structural walk ([`check::check_with`] with [`Options::check`]), whole: `verify`
+    /// can take it instead of walking again.
+    pub walk: Check,
 }
 
 /// What `etcdsnap stats` prints.
@@ -200,7 +206,7 @@ struct Part {
 pub fn analyze(snap: &Snapshot, opts: &Options) -> Result<Analysis, Error> {
     let db = snap.db();
     let threads = opts.threads.max(1);
-    let pages = || (check::check(db), info::bucket_sizes(db));
+    let pages = || (check::check_with(db, &opts.check), info::bucket_sizes(db));
     let (index, (chk, buckets)) = if threads > 1 {
         std::thread::scope(|s| {
             let walker = s.spawn(pages);
@@ -281,6 +287,7 @@ pub fn analyze(snap: &Snapshot, opts: &Options) -> Result<Analysis, Error> {
         lease_keys: all.leases,
         live_keys: all.live,
         store,
+        walk: chk,
     })
 }
 

@@ -555,6 +555,10 @@ pub struct ReportArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Do not hash the file to check its sha256 trailer (the page says it was not checked):
+    /// the hash is most of the time on a large file.
+    #[arg(long)]
+    pub skip_hash: bool,
     /// The revision to account the space at.
     #[command(flatten)]
     pub rev: RevArg,

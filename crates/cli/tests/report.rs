@@ -372,6 +372,18 @@ fn output_files_are_written_whole_and_never_over_what_exists() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["r.html"]);
+    // --skip-hash: the trailer check is reported as not made; the rest is unchanged.
+    let skipped = Html::parse_document(&ok(&["report", db, "-o", "-", "--skip-hash"], &[0]));
+    assert_eq!(
+        value(&skipped, "tr[data-check=trailer] [data-k=check_status]"),
+        "SKIP"
+    );
+    assert_eq!(value(&skipped, "[data-k=trailer]"), "SKIP");
+    // Only the page's own format is offered.
+    assert_eq!(
+        run(&["report", db, "-o", "-", "-w", "json"]).status.code(),
+        Some(2)
+    );
     // The input is never the output, even with --force.
     let copy = dir.join("copy.db");
     std::fs::copy(db, &copy).expect("copy");

@@ -210,6 +210,7 @@ fn header(m: &Model, name: &str) -> Markup {
                         @match tr.status {
                             CheckStatus::Ok => "sha256 trailer matches",
                             CheckStatus::Fail => "sha256 trailer does NOT match",
+                            CheckStatus::Skip => "sha256 trailer not checked",
                             _ => "no sha256 trailer (a member's db)",
                         }
                     }

@@ -1,11 +1,13 @@
 //! Every figure on the page, computed by the library code behind the commands.
 //!
-//! One [`build`] runs, on the snapshot: `verify` ([`verify::verify`], on its own thread, which
-//! hashes the file for the sha256 trailer on another), the space accounting of `stats`
-//! ([`analyze::analyze`]: the revision index and the page walk, with the resources split by
-//! namespace, the Secrets' encryption audited and the keys attached to each lease kept, all
-//! from the same pass), `status` ([`status::status`]) and `info` ([`info::info_with`], given
-//! the live keys the accounting already counted). With a second snapshot it also runs the
+//! One [`build`] runs, on the snapshot: the space accounting of `stats`
+//! ([`analyze::analyze`]: the revision index and the structural page walk, with the resources
+//! split by namespace, the Secrets' encryption audited and the keys attached to each lease
+//! kept, all from the same pass) while another thread hashes the file for `verify`'s sha256
+//! trailer check ([`verify::check_trailer`]) and computes `status` ([`status::status`]); then
+//! the rest of `verify` ([`verify::verify_from`], which takes the accounting's page walk
+//! instead of walking again) and `info` ([`info::info_with`], given the live keys the
+//! accounting already counted). With a second snapshot it also runs the
 //! streaming merge of `diff` ([`diff::diff`]) over both keyspaces, summing sizes per resource
 //! and namespace as the merge goes.
 
@@ -15,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use etcdsnap_analyze::stats::{self as analyze, Analysis, LeaseKeys};
+use etcdsnap_bbolt::check::CheckOptions;
 use etcdsnap_k8s::{AuditReport, GroupBy, KeyBytes, group_label};
 use etcdsnap_mvcc::diff::{self, ChangeKind, DiffSummary};
 use etcdsnap_mvcc::info::{self, Info, LiveKeys};
@@ -47,6 +50,9 @@ pub struct Config {
     pub threads: usize,
     /// Findings kept per verify check.
     pub max_findings: usize,
+    /// Check the sha256 trailer (hash the whole file: most of the report's time on a large
+    /// file). Off: the trailer check is reported as skipped.
+    pub hash: bool,
     /// Who made the page (e.g. `etcdsnap 0.1.0`), shown in its footer.
     pub generator: String,
     /// When (free text, e.g. an RFC 3339 time), shown in its footer.
@@ -64,6 +70,7 @@ impl Config {
             etcd_prefix: "/registry".into(),
             threads,
             max_findings: 20,
+            hash: true,
             generator: String::new(),
             generated_at: String::new(),
         }
@@ -188,18 +195,38 @@ pub fn build(snap: &Snapshot, cfg: &Config) -> Result<Model, Error> {
         threads,
         audit_resources: vec!["secrets".into()],
         lease_samples: 5,
+        check: CheckOptions {
+            max_findings: cfg.max_findings,
+        },
     };
     let vopts = VerifyOptions {
         max_findings: cfg.max_findings,
         parallel: true,
     };
+    // The SHA-256 of the whole file (verify's trailer check) and the status CRC run on their
+    // own thread while the accounting (index + structural walk) runs on the others; verify
+    // then reuses the accounting's walk instead of walking the pages again.
     let source = Arc::clone(snap.db().source());
-    let (verify, analysis, status) = std::thread::scope(|s| {
-        let v = s.spawn(|| verify::verify(source, &vopts));
+    let ((trailer, status), analysis) = std::thread::scope(|s| {
+        let t = s.spawn(|| {
+            let trailer = if cfg.hash {
+                verify::check_trailer(source.bytes())
+            } else {
+                verify::CheckResult {
+                    name: "trailer",
+                    status: verify::Status::Skip,
+                    summary: "not checked (--skip-hash): `etcdsnap verify` checks it".into(),
+                    findings: Vec::new(),
+                    findings_total: 0,
+                }
+            };
+            (trailer, status::status(snap, 1))
+        });
         let analysis = analyze::analyze(snap, &opts);
-        let status = status::status(snap, threads);
-        let verify = v.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (verify, analysis, status)
+        (
+            t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            analysis,
+        )
     });
     let analysis = analysis.map_err(|source| Error::Analyze {
         path: snap.path().display().to_string(),
@@ -212,7 +239,9 @@ pub fn build(snap: &Snapshot, cfg: &Config) -> Result<Model, Error> {
         lease_keys,
         live_keys,
         store,
+        walk,
     } = analysis;
+    let verify = verify::verify_from(&source, &vopts, trailer, walk);
     // info's leases count the live keys at the current revision: the accounting's when it
     // was made there, else info's own pass.
     let info = if report.store.revision == store.current {

@@ -34,6 +34,7 @@ pub fn config(a: ReportArgs) -> ReportConfig {
     report.rev = a.rev.rev;
     report.compare = a.compare;
     report.top = a.top;
+    report.hash = !a.skip_hash;
     report.etcd_prefix = a.etcd_prefix;
     report.generator = format!("etcdsnap {}", env!("CARGO_PKG_VERSION"));
     report.generated_at = utc_now();
