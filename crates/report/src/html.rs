@@ -28,11 +28,18 @@ pub fn human(n: u64) -> String {
     }
     let e = ((n as f64).ln() / 1000f64.ln()).floor() as i32;
     let unit = UNITS[e.clamp(0, 6) as usize];
-    let v = n as f64 / 1000f64.powi(e);
-    if v < 10.0 {
-        format!("{v:.1} {unit}")
+    // The same rounding as `stats` (go-humanize: one decimal below 10, Go's %.0f above).
+    let k = ((n as f64 / 1000f64.powi(e)) * 10.0 + 0.5).floor() as u64;
+    if k < 100 {
+        format!("{}.{} {unit}", k / 10, k % 10)
     } else {
-        format!("{v:.0} {unit}")
+        let (q, r) = (k / 10, k % 10);
+        let v = if r > 5 || (r == 5 && q % 2 == 1) {
+            q + 1
+        } else {
+            q
+        };
+        format!("{v} {unit}")
     }
 }
 
@@ -260,7 +267,12 @@ fn header(m: &Model, name: &str) -> Markup {
                 div.card {
                     div.label { "Revisions" }
                     div.big data-k="current_revision" data-v=(s.current_revision) { (count(s.current_revision.max(0) as u64)) }
-                    div.sub { "compacted at " span data-k="compact_revision" data-v=(s.compact_revision) { (s.compact_revision) } "; " (count(s.revisions_stored)) " stored" }
+                    div.sub {
+                        span data-k="compact_revision" data-v=(s.compact_revision) {
+                            @if s.compact_revision < 0 { "never compacted" } @else { "compacted at " (s.compact_revision) }
+                        }
+                        "; " (count(s.revisions_stored)) " stored"
+                    }
                 }
                 div.card {
                     div.label { "Keys" }
@@ -763,7 +775,7 @@ fn objects(m: &Model) -> Markup {
     let t = &st.total;
     let ev = st.groups.iter().find(|g| g.name == "events");
     let evc = ev.map(|g| g.counts).unwrap_or_default();
-    let near = (REQUEST_LIMIT as f64 * NEAR_LIMIT) as u64;
+    let near = near_limit();
     html! {
         section #objects {
             h2 { "Largest objects" }
@@ -780,7 +792,7 @@ fn objects(m: &Model) -> Markup {
                         thead { tr { th { "key" } th { "resource" } th.num { "size" } th { "of the 1.5 MiB limit" } } }
                         tbody {
                             @for k in &st.largest_live {
-                                @let cls = if k.value >= REQUEST_LIMIT { "over" } else if k.value >= near { "near" } else { "" };
+                                @let cls = limit_class(k.value);
                                 tr class=(cls) {
                                     td.key { (shown(&k.key)) }
                                     td { (resource_label(&k.key.0, "/registry")) }
@@ -817,6 +829,22 @@ fn objects(m: &Model) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// Sizes at or above this are near etcd's request limit.
+fn near_limit() -> u64 {
+    (REQUEST_LIMIT as f64 * NEAR_LIMIT) as u64
+}
+
+/// The row class of an object of `size` bytes: `over` the request limit, `near` it, or none.
+pub fn limit_class(size: u64) -> &'static str {
+    if size >= REQUEST_LIMIT {
+        "over"
+    } else if size >= near_limit() {
+        "near"
+    } else {
+        ""
     }
 }
 
@@ -1019,5 +1047,43 @@ fn details(m: &Model) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_near_the_request_limit_are_marked() {
+        assert_eq!(limit_class(0), "");
+        assert_eq!(limit_class(near_limit() - 1), "");
+        assert_eq!(limit_class(near_limit()), "near");
+        assert_eq!(limit_class(REQUEST_LIMIT - 1), "near");
+        assert_eq!(limit_class(REQUEST_LIMIT), "over");
+        // 1.5 MiB is etcd's default --max-request-bytes.
+        assert_eq!(REQUEST_LIMIT, 1_572_864);
+    }
+
+    #[test]
+    fn sizes_read_like_etcds() {
+        for (n, s) in [
+            (0, "0 B"),
+            (9, "9 B"),
+            (1000, "1.0 kB"),
+            (4_329_472, "4.3 MB"),
+            (1_499_496_448, "1.5 GB"),
+            (123_400_000, "123 MB"),
+        ] {
+            assert_eq!(human(n), s, "{n}");
+        }
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(999), "999");
+    }
+
+    #[test]
+    fn characters_html_cannot_hold_are_escaped() {
+        let page = crate::scrub("a\u{0}b\u{7f}c\u{fffe}d\te\nf".to_string());
+        assert_eq!(page, "a\\x00b\\x7fc\\u{fffe}d\te\nf");
     }
 }
