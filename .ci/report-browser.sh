@@ -23,11 +23,11 @@ fi
 
 echo "== build"
 cargo build -q --locked -p etcdsnap
-bin=target/debug/etcdsnap
+bin=$(realpath target/debug/etcdsnap)
 
 # Two corpus snapshots of one Kubernetes-like store (etcd 3.5.1), and one of our own.
 tar -I zstd -xf fixtures/corpus/dbs.tar.zst -C "$out" h2a.db h2b.db h5-k8s.db
-"$bin" report "$out/h2b.db" --compare "$out/h2a.db" -o "$out/h2b.html" --force
+(cd "$out" && "$bin" report h2b.db --compare h2a.db -o h2b.html --force)
 "$bin" report "$out/h5-k8s.db" -o "$out/h5.html" --force
 "$bin" report fixtures/own/own-35-member.db -o "$out/own.html" --force
 
