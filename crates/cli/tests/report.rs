@@ -395,3 +395,71 @@ fn output_files_are_written_whole_and_never_over_what_exists() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = Path::new(db);
 }
+
+/// A protobuf varint.
+fn varint(mut n: u64, out: &mut Vec<u8>) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// `mvccpb.KeyValue{key, create_revision, mod_revision, version: 1, value}`.
+fn key_value(key: &[u8], rev: u64, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (tag, bytes) in [(1u64, key), (5, value)] {
+        if tag == 5 {
+            for (t, n) in [(2u64, rev), (3, rev), (4, 1)] {
+                varint(t << 3, &mut out);
+                varint(n, &mut out);
+            }
+        }
+        varint(tag << 3 | 2, &mut out);
+        varint(bytes.len() as u64, &mut out);
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+#[test]
+fn objects_near_etcds_request_limit_are_marked() {
+    use etcdsnap_bbolt::write::{WriteOptions, Writer};
+    let dir = std::env::temp_dir().join(format!("etcdsnap-report-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("big.db");
+    let mut w = Writer::create(&db, WriteOptions::default()).expect("writer");
+    w.begin_bucket(b"key", 0).expect("bucket");
+    // 1.2 MB (near the 1.5 MiB limit), 1.6 MB (over it), 10 kB (neither).
+    let objects: [(&[u8], usize); 3] = [
+        (b"/registry/configmaps/default/near", 1_200_000),
+        (b"/registry/configmaps/default/over", 1_600_000),
+        (b"/registry/configmaps/default/small", 10_000),
+    ];
+    for (i, (key, size)) in objects.iter().enumerate() {
+        let rev = i as u64 + 2;
+        let mut k = rev.to_be_bytes().to_vec();
+        k.push(b'_');
+        k.extend_from_slice(&0u64.to_be_bytes());
+        w.put(&k, &key_value(key, rev, &vec![b'x'; *size]))
+            .expect("put");
+    }
+    w.end_bucket().expect("end");
+    w.finish().expect("finish");
+    let file = db.to_str().expect("path");
+    let doc = page(file, &[]);
+    check_stats(&doc, file, None);
+    let class_of = |name: &str| -> String {
+        doc.select(&sel("#largest tbody tr"))
+            .find(|tr| tr.text().any(|t| t.ends_with(name)))
+            .unwrap_or_else(|| panic!("no row for {name}"))
+            .value()
+            .attr("class")
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(class_of("/near"), "near");
+    assert_eq!(class_of("/over"), "over");
+    assert_eq!(class_of("/small"), "");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -714,7 +714,8 @@ fn history(m: &Model) -> Markup {
             }
             @if by.is_empty() {
                 p { "No older revisions are stored: nothing for a compaction to drop." }
-            } @else {
+            }
+            @if !by.is_empty() {
                 div {
                     div {
                         h3 { "Resources by history" }
@@ -736,12 +737,10 @@ fn history(m: &Model) -> Markup {
                             }
                         }
                     }
-                    div {
-                        h3 { "Most rewritten keys" }
-                        (ranked_table("most-revisions", &st.most_revisions, "revisions stored", false))
-                    }
                 }
             }
+            h3 { "Most rewritten keys" }
+            (ranked_table("most-revisions", &st.most_revisions, "revisions stored", false))
         }
     }
 }
