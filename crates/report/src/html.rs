@@ -231,7 +231,7 @@ fn header(m: &Model, name: &str) -> Markup {
                     @if m.secrets.plaintext_count() == 0 && m.secrets.other.is_empty() {
                         span.badge.ok { "Secrets encrypted at rest" }
                     } @else {
-                        span.badge.warn { (count(m.secrets.plaintext_count() as u64)) " of " (count(m.secrets.total)) " Secrets not encrypted" }
+                        span.badge.warn { (count((m.secrets.plaintext_count() + m.secrets.other.len()) as u64)) " of " (count(m.secrets.total)) " Secrets not encrypted" }
                     }
                 }
                 @if s.revision != s.current_revision {
