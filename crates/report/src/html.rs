@@ -238,6 +238,12 @@ fn header(m: &Model, name: &str) -> Markup {
                     span.badge.note { "accounted at revision " (s.revision) " (head " (s.current_revision) ")" }
                 }
             }
+            @let points = highlights(m);
+            @if !points.is_empty() {
+                ul.highlights #highlights {
+                    @for (class, text) in &points { li class=(class) { (text) } }
+                }
+            }
             div.cards {
                 div.card {
                     div.label { "Total size" }
@@ -325,6 +331,129 @@ fn header(m: &Model, name: &str) -> Markup {
             }
         }
     }
+}
+
+/// What stands out, in sentences an incident review can quote: the biggest consumers of the
+/// quota, what compaction and defrag would give back, and anything wrong.
+fn highlights(m: &Model) -> Vec<(&'static str, String)> {
+    let f = &m.stats.file;
+    let st = &m.stats.stats;
+    let t = &st.total;
+    let total = f.total_size;
+    let mut out = Vec::new();
+    if !m.verify.ok {
+        out.push((
+            "bad",
+            format!(
+                "{}: the file is damaged or inconsistent; run `etcdsnap verify` for every finding.",
+                verdict(m).1
+            ),
+        ));
+    }
+    for a in &m.info.alarms {
+        out.push((
+            "bad",
+            format!(
+                "Alarm {} raised on member {}{}.",
+                a.alarm,
+                a.member_id,
+                if a.alarm == "NOSPACE" {
+                    ": the store hit its quota and refuses writes until space is freed and the alarm disarmed"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    if let Some(g) = st.groups.first().filter(|g| g.counts.live_bytes > 0) {
+        let ns = g
+            .subgroups
+            .first()
+            .filter(|_| g.subgroups.len() > 1)
+            .map(|n| {
+                format!(
+                    "; its largest namespace is {} ({})",
+                    n.name,
+                    human(n.counts.live_bytes)
+                )
+            })
+            .unwrap_or_default();
+        out.push((
+            "",
+            format!(
+                "{} is the largest resource: {} in {} objects, {} of live data{ns}.",
+                g.name,
+                human(g.counts.live_bytes),
+                count(g.counts.live_objects),
+                pct(g.counts.live_bytes, t.live_bytes)
+            ),
+        ));
+    }
+    if frac(t.history_bytes, total) >= 0.2 {
+        out.push((
+            "warn",
+            format!(
+                "History is {} of the file ({} in {} older revisions): a compaction at revision {} drops it, a defrag after it returns the space.",
+                pct(t.history_bytes, total),
+                human(t.history_bytes),
+                count(t.history_revisions),
+                m.stats.store.revision
+            ),
+        ));
+    }
+    if frac(f.free_size, total) >= 0.2 {
+        out.push((
+            "warn",
+            format!(
+                "Free pages are {} of the file ({}): etcd's quota counts them until a defrag returns them.",
+                pct(f.free_size, total),
+                human(f.free_size)
+            ),
+        ));
+    }
+    if let Some(ev) = st.groups.iter().find(|g| g.name == "events")
+        && frac(ev.counts.live_bytes, t.live_bytes) >= 0.25
+    {
+        out.push((
+            "warn",
+            format!(
+                "Events are {} of live data ({} objects).",
+                pct(ev.counts.live_bytes, t.live_bytes),
+                count(ev.counts.live_objects)
+            ),
+        ));
+    }
+    let over = st
+        .largest_live
+        .iter()
+        .filter(|k| limit_class(k.value) == "over")
+        .count();
+    let near = st
+        .largest_live
+        .iter()
+        .filter(|k| limit_class(k.value) == "near")
+        .count();
+    if over + near > 0 {
+        out.push((
+            if over > 0 { "bad" } else { "warn" },
+            format!(
+                "{} object(s) at or over etcd's 1.5 MiB request limit and {} near it (see Largest objects).",
+                over, near
+            ),
+        ));
+    }
+    let not_encrypted = m.secrets.plaintext_count() + m.secrets.other.len();
+    if not_encrypted > 0 {
+        out.push((
+            "warn",
+            format!(
+                "{} of {} Secrets are not encrypted at rest (see Secrets by encryption).",
+                count(not_encrypted as u64),
+                count(m.secrets.total)
+            ),
+        ));
+    }
+    out
 }
 
 /// One bar: the total size split into live, history, other in-use, free.
