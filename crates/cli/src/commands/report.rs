@@ -53,7 +53,11 @@ pub fn run(cfg: ReportConfig, out: &mut dyn Write, err: &mut dyn Write) -> CmdRe
         check_output(&cfg)?;
     }
     let snap = super::open(&cfg.file, err)?;
-    let model = build(&snap, &cfg.report).map_err(|e| Failure::Message(e.to_string()))?;
+    let model = build(&snap, &cfg.report).map_err(|e| {
+        Failure::Message(format!(
+            "{e} (no page made: the report needs the store readable; `etcdsnap verify` lists every problem)"
+        ))
+    })?;
     let page = render(&model);
     if to_stdout {
         out.write_all(page.as_bytes())?;
