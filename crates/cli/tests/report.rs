@@ -463,3 +463,45 @@ fn objects_near_etcds_request_limit_are_marked() {
     assert_eq!(class_of("/small"), "");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_damaged_store_gets_a_page_of_what_verify_found() {
+    let dir = std::env::temp_dir().join(format!("etcdsnap-report-dmg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // A backup cut short: the store cannot be read, the file is still a bbolt database.
+    let full = std::fs::read(corpus_db("h5-k8s.db")).expect("read");
+    let cut = dir.join("cut.db");
+    std::fs::write(&cut, &full[..full.len() / 3]).expect("write");
+    let file = cut.to_str().expect("path");
+    let o = run(&["report", file, "-o", "-"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc = Html::parse_document(&String::from_utf8(o.stdout).expect("utf-8"));
+    assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+    check_self_contained(&doc, file);
+    let v = json(&["verify", file, "-w", "json"]);
+    assert_eq!(value(&doc, "[data-k=verify]"), u(&v["ok"]));
+    assert_eq!(u(&v["ok"]), "false");
+    for c in v["checks"].as_array().expect("checks") {
+        let name = c["name"].as_str().expect("name");
+        assert_eq!(
+            value(
+                &doc,
+                &format!("tr[data-check={}] [data-k=check_status]", q(name))
+            ),
+            u(&c["status"]).to_uppercase(),
+            "{name}"
+        );
+    }
+    // Not a database at all: unusable input, no page (exit 2).
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "not a snapshot\n".repeat(500)).expect("write");
+    let o = run(&["report", text.to_str().expect("path"), "-o", "-"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

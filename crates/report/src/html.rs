@@ -131,6 +131,75 @@ fn status_class(s: CheckStatus) -> &'static str {
     }
 }
 
+/// The page of a file whose store cannot be read (damaged, truncated, not a database): what
+/// `verify` found, every check with its first findings, and why there is no accounting.
+pub fn unreadable_page(
+    path: &str,
+    v: &etcdsnap_mvcc::verify::Report,
+    error: &str,
+    generator: &str,
+    generated_at: &str,
+) -> Markup {
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string());
+    let (vclass, vtext) = verify_verdict(v);
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                meta name="generator" content=(generator);
+                title { "etcd snapshot report: " (name) " (unreadable)" }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                main {
+                    header.top {
+                        p.kicker { "etcd snapshot report" }
+                        h1 { (name) }
+                        p.path { (path) }
+                        div.badges {
+                            span class={"badge " (vclass)} data-k="verify" data-v=(v.ok) { (vtext) }
+                            span.badge.note { (count(v.file_size)) " bytes" }
+                        }
+                        ul.highlights #highlights {
+                            li.bad { "The store could not be read, so there is no space accounting: " (error) }
+                            li { "What " code { "etcdsnap verify" } " finds is below; restore from another backup, or salvage what can be read." }
+                        }
+                    }
+                    section #verify {
+                        h2 { "verify" }
+                        table.checks {
+                            @for c in &v.checks {
+                                tr data-check=(c.name) {
+                                    td { span class={"pill " (status_class(c.status))} data-k="check_status" data-v=(c.status.label()) { (c.status.label()) } }
+                                    th { (c.name) }
+                                    td.summary {
+                                        (c.summary)
+                                        @if !c.findings.is_empty() {
+                                            ul.findings {
+                                                @for f in c.findings.iter().take(25) {
+                                                    li class=(match f.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "" }) { (f.to_string()) }
+                                                }
+                                            }
+                                            @if c.findings_total > 25 { p.note { (count(c.findings_total - 25)) " more findings: run " code { "etcdsnap verify" } "." } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    footer { p { "Made by " (generator) @if !generated_at.is_empty() { " on " (generated_at) } " from the file alone (no cluster)." } }
+                }
+            }
+        }
+    }
+}
+
 /// The whole page.
 pub fn page(m: &Model) -> Markup {
     let name = std::path::Path::new(&m.path)
@@ -176,8 +245,11 @@ pub fn page(m: &Model) -> Markup {
 }
 
 fn verdict(m: &Model) -> (&'static str, String) {
-    let failed: Vec<&str> = m
-        .verify
+    verify_verdict(&m.verify)
+}
+
+fn verify_verdict(v: &etcdsnap_mvcc::verify::Report) -> (&'static str, String) {
+    let failed: Vec<&str> = v
         .checks
         .iter()
         .filter(|c| c.status == CheckStatus::Fail)

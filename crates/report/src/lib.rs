@@ -49,6 +49,17 @@ pub fn render(model: &Model) -> String {
     scrub(html::page(model).into_string())
 }
 
+/// The page for a file whose store cannot be read: `verify`'s report and the reason.
+pub fn render_unreadable(
+    path: &str,
+    verify: &etcdsnap_mvcc::verify::Report,
+    error: &str,
+    generator: &str,
+    generated_at: &str,
+) -> String {
+    scrub(html::unreadable_page(path, verify, error, generator, generated_at).into_string())
+}
+
 /// Keys, and so group names, may hold any bytes; HTML may not hold every character (NUL, the
 /// other control characters, the noncharacters are parse errors). The templates escape what
 /// HTML gives meaning to; this shows the rest as `\xNN` (or `\u{NNNN}`), everywhere at once.

@@ -4,7 +4,8 @@
 //! unless `--force`, and the input snapshot is never the output, whatever the flags.
 //!
 //! Exit 0 when the page was written; 1 when it was written but `verify` found the file damaged
-//! (the page says what); 2 when no page could be made.
+//! (the page says what: when the store cannot be read at all, the page holds what `verify`
+//! found); 2 when no page could be made.
 
 use std::fs;
 use std::io::Write;
@@ -52,13 +53,13 @@ pub fn run(cfg: ReportConfig, out: &mut dyn Write, err: &mut dyn Write) -> CmdRe
     if !to_stdout {
         check_output(&cfg)?;
     }
-    let snap = super::open(&cfg.file, err)?;
-    let model = build(&snap, &cfg.report).map_err(|e| {
-        Failure::Message(format!(
-            "{e} (no page made: the report needs the store readable; `etcdsnap verify` lists every problem)"
-        ))
-    })?;
-    let page = render(&model);
+    let (page, ok) = match make_page(&cfg, err) {
+        Ok(made) => made,
+        Err(failure) => match unreadable_page(&cfg, &failure) {
+            Some(page) => (page, false),
+            None => return Err(failure),
+        },
+    };
     if to_stdout {
         out.write_all(page.as_bytes())?;
     } else {
@@ -71,11 +72,46 @@ pub fn run(cfg: ReportConfig, out: &mut dyn Write, err: &mut dyn Write) -> CmdRe
             page.len()
         )?;
     }
-    Ok(if model.verify.ok {
-        Outcome::Clean
-    } else {
-        Outcome::Found
-    })
+    Ok(if ok { Outcome::Clean } else { Outcome::Found })
+}
+
+/// The page, and whether verify found the file sound.
+fn make_page(cfg: &ReportConfig, err: &mut dyn Write) -> Result<(String, bool), Failure> {
+    let snap = super::open(&cfg.file, err)?;
+    let model = build(&snap, &cfg.report).map_err(|e| Failure::Message(e.to_string()))?;
+    Ok((render(&model), model.verify.ok))
+}
+
+/// When the store cannot be read but the file is a bbolt database (a valid meta page) and
+/// `verify` finds it damaged: a page of what verify found (a damaged backup is an incident
+/// too). Otherwise (not a database, a wrong revision, an unreadable path) no page: the error
+/// stands (exit 2).
+fn unreadable_page(cfg: &ReportConfig, failure: &Failure) -> Option<String> {
+    let (file, _) = etcdsnap_mvcc::snapshot::resolve_path(&cfg.file);
+    let source = etcdsnap_bbolt::Source::open(&file).ok()?;
+    // Not a bbolt database at all (no valid meta page): unusable input, not a damaged store.
+    let metas = etcdsnap_bbolt::check::check_metas(source.bytes(), &Default::default());
+    metas.active?;
+    let report = etcdsnap_mvcc::verify::verify(
+        std::sync::Arc::new(source),
+        &etcdsnap_mvcc::verify::VerifyOptions {
+            max_findings: cfg.report.max_findings.max(25),
+            parallel: true,
+        },
+    );
+    if report.ok {
+        return None;
+    }
+    let shown = file.display().to_string();
+    let why = failure.to_string();
+    let why = why.strip_prefix(&format!("{shown}: ")).unwrap_or(&why);
+    Some(etcdsnap_report::render_unreadable(
+        &shown,
+        &report,
+        why,
+        &cfg.report.generator,
+        &cfg.report.generated_at,
+    ))
 }
 
 /// Refuses an output that exists (without --force) or that is the input itself.
