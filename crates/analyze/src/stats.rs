@@ -159,6 +159,8 @@ pub struct StoreReport {
     pub revisions_stored: u64,
     /// Distinct keys in the `key` bucket (live or deleted).
     pub keys: u64,
+    /// Of those, the keys selected (KEY, --prefix, ...; all of them by default).
+    pub keys_selected: u64,
 }
 
 /// The live keys attached to one lease, at the revision accounted.
@@ -280,6 +282,7 @@ pub fn analyze(snap: &Snapshot, opts: &Options) -> Result<Analysis, Error> {
                 compact_revision: store.compact,
                 revisions_stored: index.revision_count() as u64,
                 keys: index.key_count() as u64,
+                keys_selected: keys.len() as u64,
             },
             stats: all.stats.finish(),
         },

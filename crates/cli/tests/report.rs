@@ -220,7 +220,8 @@ fn check_others(doc: &Html, file: &str) {
     let leases = info["leases"].as_array().expect("leases");
     assert_eq!(value(doc, "[data-k=leases]"), leases.len().to_string());
     for l in leases {
-        let id = l["id_hex"].as_str().expect("id");
+        // In JSON `id` is the hex id (the page shows it the same way).
+        let id = l["id"].as_str().expect("id");
         if let Some(tr) = doc
             .select(&sel(&format!("tr[data-lease={}]", q(id))))
             .next()
@@ -232,8 +233,16 @@ fn check_others(doc: &Html, file: &str) {
             );
         }
     }
-    let audit = json(&["audit", file, "-w", "json"]);
-    assert_eq!(value(doc, "[data-k=secrets]"), u(&audit["total"]), "{file}");
+    // audit refuses to pass a gate that audited nothing (exit 2): then the page counts none.
+    let a = run(&["audit", file, "-w", "json"]);
+    let secrets = if a.status.code() == Some(2)
+        && String::from_utf8_lossy(&a.stderr).contains("nothing to audit")
+    {
+        "0".to_string()
+    } else {
+        u(&json(&["audit", file, "-w", "json"])["total"])
+    };
+    assert_eq!(value(doc, "[data-k=secrets]"), secrets, "{file}");
 }
 
 /// Nothing on the page is fetched from elsewhere: no element that loads anything, no

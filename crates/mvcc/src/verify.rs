@@ -298,6 +298,25 @@ pub fn verify_from(
 
 fn assemble(file_size: u64, trailer: CheckResult, rest: DbChecks) -> Report {
     let (mut checks, pages, etcd) = rest;
+    let mut trailer = trailer;
+    if trailer.status == Status::Note {
+        // The note about a member's db and --skip-hash-check is for a sound bbolt file only.
+        let metas_failed = checks
+            .iter()
+            .any(|c| c.name == "metas" && c.status == Status::Fail);
+        let missing = pages.as_ref().map_or(0, |p| p.missing);
+        if missing > 0 {
+            trailer.summary = format!(
+                "no sha256 trailer: the file is truncated ({} bytes, {missing} pages missing at the end), so a trailer would be lost too",
+                file_size
+            );
+        } else if metas_failed {
+            trailer.summary = format!(
+                "no sha256 trailer ({} bytes): not a bbolt file (see the metas check)",
+                file_size
+            );
+        }
+    }
     checks.insert(0, trailer);
     let mut r = Report::finish(file_size, checks);
     r.pages = pages;
