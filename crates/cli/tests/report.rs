@@ -356,7 +356,42 @@ fn compare_holds_the_figures_of_diff() {
             }
         }
     }
-    assert!(doc.select(&sel("#grown tbody tr")).count() > 0);
+    // The objects that grew most: from diff's own changes (sizes are key + value), largest
+    // growth first, ties by key; the page keeps the first 15.
+    let full = json(&["diff", a, b, "-w", "json"]);
+    let mut want: Vec<(u64, String, u64)> = Vec::new();
+    for c in full["changes"].as_array().expect("changes") {
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(c["key"].as_str().expect("key"))
+            .expect("base64");
+        let size = |side: &Value| side["value_size"].as_u64().map(|v| v + key.len() as u64);
+        let (sa, sb) = (size(&c["a"]).unwrap_or(0), size(&c["b"]).unwrap_or(0));
+        if sb > sa {
+            want.push((sb - sa, String::from_utf8(key).expect("text key"), sb));
+        }
+    }
+    want.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.cmp(&y.1)));
+    want.truncate(15);
+    let got: Vec<(u64, String, u64)> = doc
+        .select(&sel("#grown tbody tr"))
+        .map(|tr| {
+            let key: String = tr
+                .select(&sel("td.key"))
+                .next()
+                .expect("key")
+                .text()
+                .collect();
+            let n = |k: &str| {
+                value_in(tr, &format!("td[data-k={k}]"))
+                    .parse::<u64>()
+                    .expect("n")
+            };
+            (n("bytes_b") - n("bytes_a"), key, n("bytes_b"))
+        })
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
 }
 
 #[test]
