@@ -225,7 +225,7 @@ pub fn page(m: &Model) -> Markup {
                     (objects(m))
                     (leases(m))
                     (secrets(m))
-                    @if let Some(c) = &m.compare { (compare(m, c)) }
+                    @if let Some(c) = &m.compare { (compare(c)) }
                     (details(m))
                     footer {
                         p {
@@ -1138,11 +1138,10 @@ fn secrets(m: &Model) -> Markup {
     }
 }
 
-fn compare(m: &Model, c: &Compare) -> Markup {
+fn compare(c: &Compare) -> Markup {
     let s = &c.summary;
     let growth: i64 = c.by_resource.iter().map(Growth::delta).sum();
     let top = 20;
-    let _ = m;
     html! {
         section #compare {
             h2 { "Compared with " (std::path::Path::new(&c.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()) }
