@@ -10,19 +10,27 @@
 //! - [`classify()`]: what a value is (envelope, JSON, encrypted, text, opaque), cheaply.
 //! - [`decode()`]: a value as an [`Object`]: typeMeta, [`ObjectMeta`] (with its schema), and
 //!   the rest of the object schema-less ([`schemaless`]); Secrets redacted ([`secret`]).
+//! - [`decode_typed()`]: a value as `kubectl get -o json` shows it, with Kubernetes' own
+//!   schema embedded ([`schema`], [`typed`]), written by [`gojson`].
 //! - [`parse_key`]: what a key names (resource, namespace, name).
 //! - [`Stats`] and [`Audit`]: the aggregators behind `etcdsnap stats` and `etcdsnap audit`.
 
 pub mod audit;
 pub mod classify;
 pub mod error;
+pub mod gojson;
 pub mod key;
 pub mod meta;
 pub mod object;
+pub mod redact;
+pub mod resources;
+pub mod schema;
 pub mod schemaless;
 pub mod secret;
+pub mod selector;
 pub mod stats;
 pub mod time;
+pub mod typed;
 pub mod wire;
 
 pub use audit::{Audit, AuditItem, AuditReport, EncryptedCount};
@@ -37,3 +45,4 @@ pub use stats::{
     GroupBy, GroupCounts, GroupStats, RankedKey, Stats, StatsReport, group_label, resource_label,
 };
 pub use time::Time;
+pub use typed::{Rendered, decode_typed};

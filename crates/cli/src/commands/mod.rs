@@ -1,13 +1,17 @@
 //! One module per command; each takes its configuration and writers, returns an outcome.
 
 mod audit;
+mod compact;
 mod diff;
 pub mod get;
 mod hashkv;
 mod history;
 mod info;
+pub mod kube;
 mod many;
+mod redact;
 mod report;
+mod salvage;
 mod stats;
 mod status;
 mod verify;
@@ -50,8 +54,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 rev_a: d.rev_a,
                 rev_b: d.rev_b,
                 range: d.keys.range(),
-                values: d.values,
+                values: d.values || d.decode,
                 show_secrets: d.show_secrets,
+                decode: d.decode,
+                ignore_server_fields: d.ignore_server_fields,
                 summary_only: d.summary,
                 format: o.format,
                 threads: d.threads.unwrap_or_else(default_threads),
@@ -137,9 +143,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 show_secrets,
             };
             let snap = open(&file, err)?;
-            with_yaml(o.yaml, out, |out| get::run(&snap, &cfg, out))
+            with_yaml(o.yaml, out, |out| get::run(&snap, &cfg, out, err))
         }
-        Command::History { file, keys } => {
+        Command::History {
+            file,
+            keys,
+            decode,
+            show_secrets,
+        } => {
             let o = choose(
                 w,
                 "history",
@@ -152,8 +163,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             )?;
             let range = keys.range();
             let snap = open(&file, err)?;
+            let decode = decode.then_some(history::DecodeValues { show_secrets });
             with_yaml(o.yaml, out, |out| {
-                history::run(&snap, &range, o.format, out, err)
+                history::run(&snap, &range, o.format, decode, out, err)
             })
         }
         Command::Hashkv { file, rev, threads } => {
@@ -279,6 +291,17 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 .until_output(out);
             with_yaml(o.yaml, &mut out, |out| audit::run(&snap, &cfg, out))
         }
+        Command::Kube(k) => match k.command {
+            kube::KubeCommand::Get(a) => {
+                let cfg = kube::KubeGetConfig::from_args(
+                    &a,
+                    w,
+                    a.threads.unwrap_or_else(default_threads),
+                )?;
+                let snap = open(&a.file, err)?;
+                kube::run(&snap, &cfg, out, err)
+            }
+        },
         Command::Verify {
             files,
             max_findings,
@@ -307,6 +330,37 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                     verify::run(&cfg, &mut out, err)
                 })
             })
+        }
+        Command::Compact(c) => {
+            let o = compact::formats(c.out.write_out.or(w), "compact")?;
+            let cfg = compact::Config {
+                rev: c.rev,
+                output: compact::output(&c.out),
+            };
+            let snap = open(&c.file, err)?;
+            with_yaml(o.yaml, out, |out| compact::run(&snap, &cfg, o.format, out))
+        }
+        Command::Redact(a) => {
+            let o = compact::formats(a.out.write_out.or(w), "redact")?;
+            let cfg = redact::Config {
+                output: compact::output(&a.out),
+                drop_encrypted: a.drop_encrypted,
+                prefixes: a.prefixes.iter().map(|p| arg_bytes(p)).collect(),
+                keys: a.keys,
+                salt: a.salt.into_bytes(),
+                disable_auth: a.disable_auth,
+            };
+            let snap = open(&a.file, err)?;
+            with_yaml(o.yaml, out, |out| redact::run(&snap, &cfg, o.format, out))
+        }
+        Command::Salvage(a) => {
+            let o = compact::formats(a.out.write_out.or(w), "salvage")?;
+            let cfg = salvage::Config {
+                input: a.file,
+                output: compact::output(&a.out),
+                deep: a.deep,
+            };
+            with_yaml(o.yaml, out, |out| salvage::run(&cfg, o.format, out, err))
         }
         Command::Version => {
             let o = choose(
