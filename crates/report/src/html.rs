@@ -910,8 +910,11 @@ fn history(m: &Model) -> Markup {
                 b { (count(t.tombstones)) } " are deletions. "
                 "A compaction at the head (revision " (s.revision) ") would drop them: "
                 code { "etcdctl compaction " (s.revision) } " on the cluster. "
-                "The file shrinks only with a defrag after it: to about " b { (human(after)) }
-                " (in-use pages less the history), from " (human(f.total_size)) "."
+                "The file shrinks only with a defrag after it, from " (human(f.total_size)) " to somewhere between "
+                b { (human(t.live_bytes)) } " (the live data alone) and " b { (human(after)) }
+                " (the in-use pages less the history; a defrag also repacks half-empty pages). "
+                "Offline, " code { "etcdsnap compact FILE --rev " (s.revision) " -o OUT.db" }
+                " writes that compacted and defragmented snapshot from this one and says its exact size."
             }
             @if by.is_empty() {
                 p { "No older revisions are stored: nothing for a compaction to drop." }
