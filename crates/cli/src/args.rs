@@ -390,6 +390,14 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         max_findings: usize,
     },
+    /// A snapshot as a table: Parquet, JSON Lines or CSV for DuckDB, pandas, Spark, Trino.
+    ///
+    /// One row per live key at a revision (or per stored revision with --history), with the
+    /// Kubernetes object each value holds in columns; schema in docs/export.md. The file is
+    /// written under a temporary name and renamed when complete; an existing one is refused
+    /// unless --force.
+    #[command(display_order = 10)]
+    Export(crate::commands::export::ExportArgs),
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub mod classify;
+pub mod decoded;
 pub mod error;
 pub mod key;
 pub mod meta;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod diff;
+pub mod export;
 pub mod get;
 mod hashkv;
 mod history;
@@ -203,6 +204,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             out,
             err,
         ),
+        Command::Export(a) => export::run(a, err, out),
     }
 }
 
