@@ -190,7 +190,7 @@ pub fn trailer_status(snap: &Snapshot) -> &'static str {
 enum Sink<W: Write + Send> {
     Parquet(Box<ParquetSink<W>>),
     Jsonl(JsonlSink<W>),
-    Csv(CsvSink<W>),
+    Csv(Box<CsvSink<W>>),
 }
 
 impl<W: Write + Send> Sink<W> {
@@ -269,7 +269,12 @@ pub fn export<W: Write + Send>(
             cfg.limits,
         )?)),
         Format::Jsonl => Sink::Jsonl(JsonlSink::new(out, facts.clone(), cfg.values, cfg.decode)),
-        Format::Csv => Sink::Csv(CsvSink::new(out, facts.clone(), cfg.values, cfg.decode)?),
+        Format::Csv => Sink::Csv(Box::new(CsvSink::new(
+            out,
+            facts.clone(),
+            cfg.values,
+            cfg.decode,
+        )?)),
     };
     let mut rows = 0u64;
     let mut value_bytes = 0u64;
