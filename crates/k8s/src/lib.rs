@@ -11,6 +11,8 @@
 //! - [`decode()`]: a value as an [`Object`]: typeMeta, [`ObjectMeta`] (with its schema), and
 //!   the rest of the object schema-less ([`schemaless`]); Secrets redacted ([`secret`]).
 //! - [`parse_key`]: what a key names (resource, namespace, name).
+//! - [`decoded::decode_value`]: any value made readable (document, text or marker, Secrets
+//!   hidden), the rendering of `get --decode` and `export --decode`.
 //! - [`Stats`] and [`Audit`]: the aggregators behind `etcdsnap stats` and `etcdsnap audit`.
 
 pub mod audit;
