@@ -117,7 +117,8 @@ fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or(0)
 }
 
-/// `get "" --prefix -w json --rev R` as rows (key hex, create, mod, version, lease, sha256).
+/// `get "" --prefix -w json --rev R` as rows (key hex, create, mod, version, lease, sha256,
+/// xxh3 as i64).
 fn get_rows(file: &str, rev: i64) -> Vec<Vec<Value>> {
     let out = etcdsnap(&[
         "get",
@@ -144,6 +145,7 @@ fn get_rows(file: &str, rev: i64) -> Vec<Vec<Value>> {
                 int(&kv["version"]).into(),
                 int(&kv["lease"]).into(),
                 hex(&Sha256::digest(&value)).into(),
+                (xxhash_rust::xxh3::xxh3_64(&value) as i64).into(),
             ]
         })
         .collect();
@@ -200,7 +202,8 @@ fn relation(format: &str, path: &Path) -> String {
 fn live_sql(format: &str, path: &Path) -> String {
     format!(
         "select k, create_revision::bigint, mod_revision::bigint, version::bigint, \
-         lease::bigint, v as sha256_of_v, revision::bigint = mod_revision::bigint, \
+         lease::bigint, v as sha256_of_v, value_xxh3::bigint, \
+         revision::bigint = mod_revision::bigint, \
          tombstone::boolean, value_size::bigint = octet_length(v) \
          from {} order by k",
         relation(format, path)
@@ -216,7 +219,8 @@ fn history_sql(format: &str, path: &Path) -> String {
     )
 }
 
-/// Row counts, keys, revisions, versions, leases and value hashes equal `get -w json` at the
+/// Row counts, keys, revisions, versions, leases, value hashes (SHA-256 of the bytes read back,
+/// and the `value_xxh3` column) equal `get -w json` at the
 /// head, the compaction revision and a revision between, in every format, on every fixture.
 #[test]
 fn export_equals_get_at_every_revision() {
@@ -271,9 +275,9 @@ fn export_equals_get_at_every_revision() {
             let rows = &got[id];
             assert_eq!(rows.len(), want.len(), "{f} {id}: row count");
             for (g, w) in rows.iter().zip(want) {
-                assert_eq!(&g[..6], &w[..], "{f} {id}");
+                assert_eq!(&g[..7], &w[..], "{f} {id}");
                 assert_eq!(
-                    &g[6..],
+                    &g[7..],
                     &[json!(true), json!(false), json!(true)],
                     "{f} {id}"
                 );

@@ -69,7 +69,8 @@ pub struct ParquetSink<W: Write + Send> {
 struct Builders {
     key: BinaryBuilder,
     key_text: StringBuilder,
-    ints: [Int64Builder; 8],
+    ints: [Int64Builder; 7],
+    hash: Int64Builder,
     tombstone: BooleanBuilder,
     value: BinaryBuilder,
     texts: [StringBuilder; 13],
@@ -84,6 +85,7 @@ impl Builders {
             key: BinaryBuilder::new(),
             key_text: StringBuilder::new(),
             ints: std::array::from_fn(|_| Int64Builder::new()),
+            hash: Int64Builder::new(),
             tombstone: BooleanBuilder::new(),
             value: BinaryBuilder::new(),
             texts: std::array::from_fn(|_| StringBuilder::new()),
@@ -184,6 +186,8 @@ impl<W: Write + Send> ParquetSink<W> {
                 bytes += r.value.len();
             }
         }
+        b.hash
+            .append_option((!r.tombstone).then(|| crate::row::value_hash(r.value)));
         let k = &r.kube;
         let texts: [Option<&str>; 13] = [
             k.group.as_deref(),
@@ -259,6 +263,7 @@ impl<W: Write + Send> ParquetSink<W> {
                 "tombstone" => Arc::new(b.tombstone.finish()),
                 "value" if self.values => Arc::new(b.value.finish()),
                 "value" => continue,
+                "value_xxh3" => Arc::new(b.hash.finish()),
                 "k8s_group"
                 | "k8s_resource"
                 | "k8s_namespace"

@@ -171,6 +171,12 @@ pub fn object_meta(value: &[u8]) -> Option<ObjectMeta> {
     )
 }
 
+/// The `value_xxh3` column: XXH3-64 (seed 0) of the value, its bits as an `i64` (Parquet and
+/// most engines have no unsigned 64-bit integer).
+pub fn value_hash(value: &[u8]) -> i64 {
+    xxhash_rust::xxh3::xxh3_64(value) as i64
+}
+
 /// The `decoded` column of a put: the fields `get -w json --decode` adds to a kv.
 pub fn decoded(key: &[u8], value: &[u8], show_secrets: bool) -> Map<String, Value> {
     let mut m = Map::new();

@@ -163,6 +163,13 @@ pub const COLUMNS: &[Column] = &[
         "The value's bytes; null on a tombstone. Absent with --no-values.",
     ),
     col(
+        "value_xxh3",
+        Int,
+        true,
+        Always,
+        "XXH3-64 (seed 0) of the value bytes as a signed 64-bit integer; null on a tombstone. Equal values have equal hashes: compares snapshots exported with --no-values.",
+    ),
+    col(
         "k8s_group",
         Text,
         true,

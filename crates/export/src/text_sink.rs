@@ -52,6 +52,8 @@ fn cells(
             "value_size" => (r.value.len() as i64).into(),
             "value" if r.tombstone => Value::Null,
             "value" => Value::String(b64(r.value)),
+            "value_xxh3" if r.tombstone => Value::Null,
+            "value_xxh3" => crate::row::value_hash(r.value).into(),
             "k8s_group" => text(k.group.as_deref()),
             "k8s_resource" => text(k.resource.as_deref()),
             "k8s_namespace" => text(k.namespace.as_deref()),
