@@ -253,3 +253,47 @@ fn stdout_no_values_and_summary() {
             .any(|w| w == b",\"key_text\":\"")
     );
 }
+
+/// The trailer: its digest always, verified only with --verify-trailer; a mismatch is said on
+/// stderr and in the column, and is not a failure.
+#[test]
+fn sha256_trailer_columns() {
+    let dir = scratch();
+    let src = etcdsnap_testkit::fixtures_dir().join("own/own-35.db");
+    let mut bytes = std::fs::read(&src).unwrap();
+    let n = bytes.len();
+    let digest: String = bytes[n - 32..].iter().map(|b| format!("{b:02x}")).collect();
+    let cell = |args: &[&str], col: &str| -> (serde_json::Value, String) {
+        let mut a = vec!["export"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&["-o", "-", "--format", "jsonl"]);
+        let r = etcdsnap(&a);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let line = r.stdout.split(|&b| b == b'\n').next().unwrap().to_vec();
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        (v[col].clone(), r.stderr)
+    };
+    let f = src.to_str().unwrap();
+    assert_eq!(cell(&[f], "sha256_trailer").0, digest.as_str());
+    assert_eq!(cell(&[f], "sha256_trailer_status").0, "unchecked");
+    assert_eq!(
+        cell(&[f, "--verify-trailer"], "sha256_trailer_status").0,
+        "ok"
+    );
+    bytes[n - 1] ^= 1;
+    let bad = dir.join("bad-trailer.db");
+    std::fs::write(&bad, &bytes).unwrap();
+    let (status, stderr) = cell(
+        &[bad.to_str().unwrap(), "--verify-trailer"],
+        "sha256_trailer_status",
+    );
+    assert_eq!(status, "mismatch");
+    assert!(stderr.contains("sha256 trailer does not match"), "{stderr}");
+    let member = etcdsnap_testkit::fixtures_dir().join("own/own-35-member.db");
+    let m = member.to_str().unwrap();
+    assert_eq!(
+        cell(&[m, "--verify-trailer"], "sha256_trailer_status").0,
+        "absent"
+    );
+    assert_eq!(cell(&[m], "sha256_trailer").0, serde_json::Value::Null);
+}

@@ -286,9 +286,16 @@ pub const COLUMNS: &[Column] = &[
     col(
         "sha256_trailer",
         Text,
+        true,
+        Always,
+        "Snapshot: the SHA-256 digest etcdctl snapshot save appended to the file (hex), null when it has none (a member's db). Equal digests: the same backup.",
+    ),
+    col(
+        "sha256_trailer_status",
+        Text,
         false,
         Always,
-        "Snapshot: the sha256 trailer of etcdctl snapshot save: ok (matches the file), mismatch, or absent (a member's db).",
+        "Snapshot: absent, unchecked (present, not verified: the default), ok or mismatch (with --verify-trailer, which reads the whole file once more).",
     ),
     col(
         "head_revision",

@@ -88,6 +88,10 @@ pub struct ExportArgs {
     /// The API server's --etcd-prefix, for the Kubernetes columns.
     #[arg(long, default_value = "/registry")]
     pub etcd_prefix: String,
+    /// Check the sha256 trailer (reads the whole file once more); the `sha256_trailer_status`
+    /// column then says ok or mismatch instead of unchecked.
+    #[arg(long)]
+    pub verify_trailer: bool,
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
@@ -138,6 +142,7 @@ pub fn run(a: ExportArgs, err: &mut dyn Write, stdout: &mut dyn Write) -> CmdRes
     cfg.decode = a.decode;
     cfg.show_secrets = a.show_secrets;
     cfg.etcd_prefix = a.etcd_prefix.clone();
+    cfg.verify_trailer = a.verify_trailer;
     cfg.threads = a.threads.unwrap_or_else(default_threads).max(1);
 
     // Refuse an existing output before reading anything.
@@ -154,6 +159,7 @@ pub fn run(a: ExportArgs, err: &mut dyn Write, stdout: &mut dyn Write) -> CmdRes
     let snap = open(&a.file, err)?;
     let fail = |e: etcdsnap_export::Error| match e {
         etcdsnap_export::Error::Snapshot(e) => failure(&snap, e),
+        etcdsnap_export::Error::Io(e) => Failure::from(e),
         e => Failure::Message(format!("export: {e}")),
     };
 
@@ -202,7 +208,7 @@ pub fn run(a: ExportArgs, err: &mut dyn Write, stdout: &mut dyn Write) -> CmdRes
 
 /// One line on stderr: what was written; a warning when the trailer does not match.
 fn report(s: &Summary, cfg: &ExportConfig, shown: &str, snap: &Snapshot, err: &mut dyn Write) {
-    if s.facts.sha256_trailer == "mismatch" {
+    if s.facts.sha256_trailer_status == "mismatch" {
         let _ = writeln!(
             err,
             "etcdsnap: warning: {}: the sha256 trailer does not match the file (see etcdsnap verify)",
