@@ -289,11 +289,49 @@ pub fn export<W: Write + Send>(
     };
     let mut rows = 0u64;
     let mut value_bytes = 0u64;
-    for (key, rev) in entries.iter() {
-        let r = make_row(key, rev, &opts)?;
+    let mut push = |r: &Row<'_>| -> Result<(), Error> {
         value_bytes += r.value.len() as u64;
-        sink.push(&r)?;
         rows += 1;
+        sink.push(r)
+    };
+    if cfg.threads <= 1 {
+        for (key, rev) in entries.iter() {
+            push(&make_row(key, rev, &opts)?)?;
+        }
+    } else {
+        // Two stages on two threads: rows are made (records decoded, Kubernetes metadata read,
+        // documents rendered for --decode) while the previous ones are encoded. A few chunks
+        // in flight bound the memory; a failing side ends the other (the channel closes).
+        std::thread::scope(|s| -> Result<(), Error> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Row<'_>>, Error>>(4);
+            let (entries, opts) = (&entries, &opts);
+            s.spawn(move || {
+                let mut chunk = Vec::with_capacity(ROWS_PER_CHUNK);
+                for (key, rev) in entries.iter() {
+                    match make_row(key, rev, opts) {
+                        Ok(r) => chunk.push(r),
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                    if chunk.len() == ROWS_PER_CHUNK
+                        && tx.send(Ok(std::mem::take(&mut chunk))).is_err()
+                    {
+                        return;
+                    }
+                }
+                if !chunk.is_empty() {
+                    let _ = tx.send(Ok(chunk));
+                }
+            });
+            for chunk in rx {
+                for r in &chunk? {
+                    push(r)?;
+                }
+            }
+            Ok(())
+        })?;
     }
     let out = sink.finish()?;
     Ok((
@@ -305,6 +343,9 @@ pub fn export<W: Write + Send>(
         },
     ))
 }
+
+/// Rows handed from the making thread to the writing one at a time.
+const ROWS_PER_CHUNK: usize = 256;
 
 /// The entries to export, in key order (then revision order).
 enum Entries<'a> {
