@@ -217,9 +217,10 @@ fn report(s: &Summary, cfg: &ExportConfig, shown: &str, snap: &Snapshot, err: &m
     }
     let _ = writeln!(
         err,
-        "etcdsnap: exported {} {} ({} of values) at revision {} to {shown}",
+        "etcdsnap: exported {} {}{} ({} of values) at revision {} to {shown}",
         s.rows,
-        if cfg.history { "revisions" } else { "keys" },
+        if cfg.history { "revision" } else { "key" },
+        if s.rows == 1 { "" } else { "s" },
         humanize_bytes(s.value_bytes),
         s.facts.read_revision,
     );
