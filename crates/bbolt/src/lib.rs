@@ -9,7 +9,9 @@
 //! Layers, bottom up: [`raw`] (on-disk layouts and constants), [`bytes`] (the one bounds-checked
 //! accessor), [`db`] (map the file, validate and choose a meta page), [`page`] (page headers and
 //! elements), [`bucket`] (buckets, ordered iteration, lookups), [`freelist`], and [`check`]
-//! (the exhaustive structural check behind `etcdsnap verify`).
+//! (the exhaustive structural check behind `etcdsnap verify`). Beside the reader, [`write`] is
+//! a bulk-load writer that produces fresh files bbolt and etcd accept; it never touches the
+//! file being read.
 //!
 //! Nothing here knows about etcd.
 
@@ -21,9 +23,11 @@ pub mod error;
 pub mod freelist;
 pub mod page;
 pub mod raw;
+pub mod write;
 
 pub use bucket::{Bucket, Entry, Iter};
 pub use db::{Db, Meta, MetaChoice, OpenOptions, Source, Trailer};
 pub use error::{Error, MetaError, Result};
 pub use freelist::Freelist;
 pub use page::{Page, PageKind};
+pub use write::{WriteError, WriteOptions, WriteSummary, Writer};

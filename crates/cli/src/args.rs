@@ -13,9 +13,90 @@ use etcdsnap_k8s::GroupBy;
 #[derive(Debug, Parser)]
 #[command(name = "etcdsnap", version, about, max_term_width = 100)]
 pub struct Cli {
+    /// Flags every command takes, before or after the command's name.
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags of every command, accepted before the subcommand too (`etcdsnap -w json status F`),
+/// as etcdctl accepts its global flags. A command must not declare these names itself.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Output format (each command's help lists those it offers; default: its human format).
+    #[arg(
+        short = 'w',
+        long = "write-out",
+        visible_short_alias = 'o',
+        visible_alias = "output",
+        value_enum,
+        global = true,
+        value_name = "FORMAT"
+    )]
+    pub write_out: Option<Format>,
+}
+
+/// Every output format, by the name `-w`/`-o` takes. A command offers a subset
+/// ([`crate::output::choose`]); `yaml` is offered wherever `json` is (the same document), and
+/// `jsonl` (one JSON object per line, streamed) for listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The human format of the command (etcdctl's name; `text` is accepted for it).
+    #[value(alias = "text")]
+    Simple,
+    /// A bordered table, where etcdctl has one (status, hashkv).
+    Table,
+    /// One JSON document.
+    Json,
+    /// The JSON document as YAML (same fields, same order).
+    Yaml,
+    /// One JSON object per line, streamed (listings).
+    Jsonl,
+    /// One `"Field" : value` line each (etcdctl's fields).
+    Fields,
+    /// Apache Parquet (export).
+    Parquet,
+    /// CSV with a header line (export).
+    Csv,
+}
+
+/// Which keys a command reads, with etcdctl's grammar: `KEY [RANGE_END]`, `--prefix`,
+/// `--from-key`. No KEY means every key (except for `get`, which needs one, as etcdctl).
+/// A new command takes it with `#[command(flatten)] keys: KeySelection` after its file
+/// argument(s) and calls [`KeySelection::range`].
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct KeySelection {
+    /// The key, or the start of the range [KEY, RANGE_END) ("" with --prefix or --from-key =
+    /// every key). Without --prefix, KEY is one exact key.
+    #[arg(value_name = "KEY")]
+    pub key: Option<OsString>,
+    /// The end of the range, exclusive.
+    #[arg(value_name = "RANGE_END")]
+    pub range_end: Option<OsString>,
+    /// Every key starting with KEY.
+    #[arg(long, conflicts_with_all = ["from_key", "range_end"])]
+    pub prefix: bool,
+    /// Every key >= KEY (byte order).
+    #[arg(long, conflicts_with = "range_end")]
+    pub from_key: bool,
+}
+
+/// `--rev R`, the same in every command: the revision to read; 0 (the default) or any
+/// negative number reads the newest, as etcd's Range does for any revision <= 0. Below the
+/// compaction: etcd's "required revision has been compacted"; past the newest: "is a future
+/// revision" (both with the file and the valid range).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct RevArg {
+    /// The revision to read (0 or negative = the newest).
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_name = "REV"
+    )]
+    pub rev: i64,
 }
 
 /// Output formats of etcdctl (`-w`).
@@ -40,6 +121,8 @@ pub enum GetFormat {
     Json,
     /// One `"Field" : value` line each, strings quoted Go-style.
     Fields,
+    /// One JSON object per key-value, on its own line, streamed.
+    Jsonl,
 }
 
 /// `--sort-by` of etcdctl get.
@@ -75,6 +158,8 @@ pub enum HistoryFormat {
     Simple,
     /// One JSON document (keys base64).
     Json,
+    /// One JSON object per key (its revisions inside), on its own line, streamed.
+    Jsonl,
 }
 
 /// Output formats of `hashkv`.
@@ -104,27 +189,30 @@ pub enum DiffFormat {
     Text,
     /// One JSON object: both sides, the changes in key order, the summary and the groups.
     Json,
+    /// One JSON object per change on its own line, streamed; then one line with the summary.
+    Jsonl,
 }
 
 /// Arguments of `diff`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  etcdsnap diff last-night.db this-morning.db --summary
+  etcdsnap diff a.db b.db /registry/configmaps/ --prefix --values
+  etcdsnap diff backup.db backup.db --rev-a 4000 --rev-b 4711 -w jsonl
+Formats (-w): simple (default), json, yaml, jsonl (one change per line).")]
 pub struct DiffArgs {
     /// The "before" snapshot (file or data directory).
     pub a: PathBuf,
     /// The "after" snapshot (may be the same file, read at another revision).
     pub b: PathBuf,
-    /// The key, or the start of a range [KEY, RANGE_END); all keys when absent.
-    pub key: Option<OsString>,
-    /// The end of the range, exclusive.
-    pub range_end: Option<OsString>,
-    /// Compare only the keys starting with this prefix.
-    #[arg(long, conflicts_with_all = ["key", "range_end"])]
-    pub prefix: Option<OsString>,
-    /// Revision of A to read (0 = its newest).
-    #[arg(long, default_value_t = 0)]
+    /// The keys compared (all when no KEY is given).
+    #[command(flatten)]
+    pub keys: KeySelection,
+    /// Revision of A to read (0 or negative = its newest).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub rev_a: i64,
-    /// Revision of B to read (0 = its newest).
-    #[arg(long, default_value_t = 0)]
+    /// Revision of B to read (0 or negative = its newest).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub rev_b: i64,
     /// Show values: base64 in JSON; in text, a line diff of text values (Kubernetes objects
     /// decoded to JSON first).
@@ -136,9 +224,6 @@ pub struct DiffArgs {
     /// Only the summary, no line per key.
     #[arg(long)]
     pub summary: bool,
-    /// Output format.
-    #[arg(short = 'w', long = "write-out", value_enum, default_value = "text")]
-    pub write_out: DiffFormat,
     /// Threads in all (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -196,13 +281,17 @@ pub enum Command {
     #[command(display_order = 7)]
     Diff(DiffArgs),
     /// What `etcdutl snapshot status` prints: hash, revision, total keys, total size.
-    #[command(display_order = 1)]
+    #[command(
+        display_order = 1,
+        after_help = "Examples:
+  etcdsnap status backup.db
+  etcdsnap status backup.db -w json
+  etcdsnap -w simple status /var/lib/etcd
+Formats (-w): table (default), simple, json, yaml, fields."
+    )]
     Status {
         /// A snapshot file, or an etcd data directory (its member/snap/db is read).
         file: PathBuf,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "table")]
-        write_out: StatusFormat,
         /// Threads for hashing (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -213,24 +302,24 @@ pub enum Command {
     /// revision and, for etcd 3.5+ files, the raft term; it cannot know the cluster and member
     /// ids, so they are omitted (also from `-w fields`). Unlike etcdctl, `--count-only` works
     /// in every format (simple prints the count) and may be combined with `--keys-only`.
-    #[command(display_order = 3)]
+    #[command(
+        display_order = 3,
+        after_help = "Examples:
+  etcdsnap get backup.db /registry/configmaps/ --prefix --keys-only
+  etcdsnap get backup.db /registry/pods/default/web-0 --rev 4711 -w json
+  etcdsnap get backup.db /registry/services/specs/default/kubernetes --decode
+  etcdsnap get backup.db '' --from-key --count-only
+Formats (-w): simple (default), json, yaml, fields, jsonl (one key per line)."
+    )]
     Get {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
-        /// The key, or the start of the range.
-        key: OsString,
-        /// The end of the range, exclusive.
-        range_end: Option<OsString>,
-        /// Every key starting with KEY ("" = every key).
-        #[arg(long, conflicts_with_all = ["from_key", "range_end"])]
-        prefix: bool,
-        /// Every key >= KEY (byte order).
-        #[arg(long, conflicts_with = "range_end")]
-        from_key: bool,
-        /// The revision to read (0 = the newest). Below the compaction etcd's "required
-        /// revision has been compacted"; past the newest, "is a future revision".
-        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-        rev: i64,
+        /// The keys: KEY is required, as in etcdctl.
+        #[command(flatten)]
+        keys: KeySelection,
+        /// The revision (0 or negative = the newest).
+        #[command(flatten)]
+        rev: RevArg,
         /// Keys without values.
         #[arg(long)]
         keys_only: bool,
@@ -249,9 +338,6 @@ pub enum Command {
         /// ASCEND or DESCEND (ASCEND when only --sort-by is given).
         #[arg(long, alias = "sort-order", value_enum, ignore_case = true)]
         order: Option<Order>,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
-        write_out: GetFormat,
         /// Threads for the scan (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -264,38 +350,42 @@ pub enum Command {
         #[arg(long, requires = "decode")]
         show_secrets: bool,
     },
-    /// Every stored revision of a key (or of the keys under a prefix).
+    /// Every stored revision of a key (or of the keys under a prefix, or of every key).
     ///
     /// Puts and deletions, with revision (main_sub), create and mod revision, version, lease
     /// and value size. Revisions removed by a compaction are gone from the file.
-    #[command(display_order = 4)]
+    #[command(
+        display_order = 4,
+        after_help = "Examples:
+  etcdsnap history backup.db /registry/leases/kube-system/kube-scheduler
+  etcdsnap history backup.db /registry/configmaps/default/ --prefix -w jsonl
+Formats (-w): simple (default), json, yaml, jsonl (one key per line)."
+    )]
     History {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
-        /// The key, or the prefix with --prefix.
-        key: OsString,
-        /// Every key starting with KEY ("" = every key).
-        #[arg(long)]
-        prefix: bool,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
-        write_out: HistoryFormat,
+        /// The keys (all when no KEY is given).
+        #[command(flatten)]
+        keys: KeySelection,
     },
     /// The hash `etcdctl endpoint hashkv --rev R` returns for this store.
     ///
     /// With the store's compaction revision. There is no endpoint here, so the table is HASH | COMPACT REVISION | REVISION
     /// (REVISION = the store's current revision, the header revision of etcdctl's answer).
     /// Like etcd 3.4/3.5, R at or below the compaction is refused.
-    #[command(display_order = 5)]
+    #[command(
+        display_order = 5,
+        after_help = "Examples:
+  etcdsnap hashkv backup.db
+  etcdsnap hashkv /var/lib/etcd --rev 4711 -w json
+Formats (-w): simple (default), table, json, yaml."
+    )]
     Hashkv {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
-        /// The revision to hash (0 = the newest).
-        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-        rev: i64,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
-        write_out: HashKvFormat,
+        /// The revision to hash (0 or negative = the newest).
+        #[command(flatten)]
+        rev: RevArg,
         /// Threads for hashing (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -304,13 +394,16 @@ pub enum Command {
     ///
     /// Raft position, compaction, versions, members, leases (with their live keys), auth users and roles (never password hashes),
     /// alarms, buckets and pages.
-    #[command(display_order = 6)]
+    #[command(
+        display_order = 6,
+        after_help = "Examples:
+  etcdsnap info backup.db
+  etcdsnap info /var/lib/etcd -w json | jq .cluster.members
+Formats (-w): simple (default; `table` is accepted), json, yaml."
+    )]
     Info {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "table")]
-        write_out: InfoFormat,
         /// Threads for the scan (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -321,13 +414,23 @@ pub enum Command {
     /// keys, and the file's pages. Live bytes are key + value of each key's newest revision; history is the older revisions
     /// still stored (what a compaction would drop); keys outside the registry group by their
     /// first path segment.
-    #[command(display_order = 8)]
+    #[command(
+        display_order = 8,
+        after_help = "Examples:
+  etcdsnap stats backup.db --by namespace --top 20
+  etcdsnap stats backup.db /registry/events/ --prefix -w json
+Formats (-w): simple (default; `table` is accepted), json, yaml."
+    )]
     Stats {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
-        /// The revision to account at (0 = the newest); revisions after it are ignored.
-        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-        rev: i64,
+        /// The keys accounted (all when no KEY is given); the page figures are the file's.
+        #[command(flatten)]
+        keys: KeySelection,
+        /// The revision to account at (0 or negative = the newest); revisions after it are
+        /// ignored.
+        #[command(flatten)]
+        rev: RevArg,
         /// Group by resource, namespace, kind (of the value), or the first N key segments
         /// (prefix = prefix:2).
         #[arg(long, default_value = "resource", value_parser = parse_group_by)]
@@ -338,9 +441,6 @@ pub enum Command {
         /// The API server's --etcd-prefix.
         #[arg(long, default_value = "/registry")]
         etcd_prefix: String,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "table")]
-        write_out: StatsFormat,
         /// Threads in all (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -349,13 +449,23 @@ pub enum Command {
     ///
     /// Encrypted ones are counted by provider and key; plaintext ones are listed by namespace
     /// and name. Exit 0 when all are encrypted, 1 when any is not. Names only, never values. Objects are the live ones at the revision read.
-    #[command(display_order = 9)]
+    #[command(
+        display_order = 9,
+        after_help = "Examples:
+  etcdsnap audit backup.db || echo \"plaintext Secrets in the backup\"
+  etcdsnap audit backup.db --resource secrets --resource configmaps -w json
+  etcdsnap audit backup.db /registry/secrets/prod/ --prefix --history
+Formats (-w): simple (default), json, yaml."
+    )]
     Audit {
         /// A snapshot file, or an etcd data directory.
         file: PathBuf,
-        /// The revision to read (0 = the newest).
-        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-        rev: i64,
+        /// Only the audited objects whose keys are selected (all when no KEY is given).
+        #[command(flatten)]
+        keys: KeySelection,
+        /// The revision to read (0 or negative = the newest).
+        #[command(flatten)]
+        rev: RevArg,
         /// A resource to audit, as written in keys (`secrets`, `configmaps`,
         /// `example.com/widgets`); repeat for several. Default: secrets.
         #[arg(long = "resource", value_name = "RESOURCE")]
@@ -363,9 +473,6 @@ pub enum Command {
         /// The API server's --etcd-prefix.
         #[arg(long, default_value = "/registry")]
         etcd_prefix: String,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "text")]
-        write_out: AuditFormat,
         /// Also audit the older revisions still stored (written before encryption was
         /// enabled and not yet compacted away); any not encrypted also exits 1.
         #[arg(long)]
@@ -379,25 +486,56 @@ pub enum Command {
     /// The sha256 trailer, both meta pages, the whole B+tree (every page, key order, freelist)
     /// and etcd's layer (revision keys, values, each key's history, compaction revisions). Exit
     /// 0 when everything holds, 1 when anything fails.
-    #[command(display_order = 2)]
+    #[command(
+        display_order = 2,
+        after_help = "Examples:
+  etcdsnap verify backup.db && echo \"safe to restore\"
+  etcdsnap verify /var/lib/etcd -w json --max-findings 10
+Formats (-w): simple (default), json, yaml."
+    )]
     Verify {
         /// A snapshot file, or an etcd data directory (its member/snap/db is read).
         file: PathBuf,
-        /// Output format.
-        #[arg(short = 'w', long = "write-out", value_enum, default_value = "text")]
-        write_out: VerifyFormat,
         /// Findings printed per check (all are counted).
         #[arg(long, default_value_t = 100)]
         max_findings: usize,
     },
+    /// The version of etcdsnap (as `etcdctl version`).
+    #[command(
+        display_order = 20,
+        after_help = "Examples:
+  etcdsnap version
+  etcdsnap version -w json
+Formats (-w): simple (default), json, yaml."
+    )]
+    Version,
     /// A snapshot as a table: Parquet, JSON Lines or CSV for DuckDB, pandas, Spark, Trino.
     ///
     /// One row per live key at a revision (or per stored revision with --history), with the
     /// Kubernetes object each value holds in columns; schema in docs/export.md. The file is
     /// written under a temporary name and renamed when complete; an existing one is refused
     /// unless --force.
-    #[command(display_order = 10)]
+    #[command(
+        display_order = 10,
+        after_help = "Examples:
+  etcdsnap export backup.db -o backup.parquet
+  etcdsnap export backup.db /registry/pods/ --prefix --history --no-values -o pods.parquet
+  etcdsnap export backup.db --dataset fleet/ --cluster prod-eu
+  etcdsnap export backup.db -o - -w jsonl | jq .
+Formats (-w): parquet, jsonl, csv (default: from OUT's extension)."
+    )]
     Export(crate::commands::export::ExportArgs),
+}
+
+impl Command {
+    /// Whether the exit status is the command's verdict (0 clean, 1 found), which must hold
+    /// even when stdout is closed early.
+    pub fn has_verdict(&self) -> bool {
+        matches!(
+            self,
+            Command::Diff(_) | Command::Verify { .. } | Command::Audit { .. }
+        )
+    }
 }
 
 #[cfg(test)]

@@ -57,3 +57,51 @@ impl From<std::io::Error> for Failure {
 
 /// Result of a command.
 pub type CmdResult = Result<Outcome, Failure>;
+
+/// stdout as the commands see it: when the reader goes away (EPIPE), either the write fails
+/// with `BrokenPipe` (the command stops, exit 0), or, for commands whose exit status is their
+/// verdict, every later write is discarded so the command finishes and exits with its verdict.
+pub struct PipeGuard<W> {
+    inner: W,
+    finish_on_close: bool,
+    closed: bool,
+}
+
+impl<W: std::io::Write> PipeGuard<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W, finish_on_close: bool) -> Self {
+        PipeGuard {
+            inner,
+            finish_on_close,
+            closed: false,
+        }
+    }
+
+    fn guard<T>(&mut self, r: std::io::Result<T>, ok: T) -> std::io::Result<T> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && self.finish_on_close => {
+                self.closed = true;
+                Ok(ok)
+            }
+            r => r,
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for PipeGuard<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.guard(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.guard(r, ())
+    }
+}

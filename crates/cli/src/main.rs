@@ -11,6 +11,7 @@ mod commands;
 mod decoded;
 mod fail;
 mod format;
+mod output;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,8 +29,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    // A closed stdout (`| head`) ends a command that only prints at once, silently (exit 0,
+    // its only verdict); a command whose exit status is a verdict (diff, verify, audit) runs
+    // to the end with its output discarded, so that `diff A B | head -1` still exits 1.
+    let finish_on_close = cli.command.has_verdict();
+    let stdout = fail::PipeGuard::new(std::io::stdout().lock(), finish_on_close);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
     let mut err = std::io::stderr();
     let result = commands::run(cli, &mut out, &mut err);
     let flushed = out.flush();

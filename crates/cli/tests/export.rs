@@ -100,7 +100,7 @@ fn unwritable_output_fails_cleanly() {
         db.to_str().unwrap(),
         "-o",
         dir.to_str().unwrap(),
-        "--format",
+        "-w",
         "csv",
         "--force",
     ]);
@@ -114,7 +114,7 @@ fn unwritable_output_fails_cleanly() {
         dir.join("x.txt").to_str().unwrap(),
     ]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--format"), "{}", r.stderr);
+    assert!(r.stderr.contains("use -w"), "{}", r.stderr);
     let r = etcdsnap(&["export", db.to_str().unwrap()]);
     assert_eq!(r.code, 2);
 }
@@ -198,7 +198,7 @@ fn stdout_no_values_and_summary() {
         r.stderr
     );
     let file = std::fs::read(&out).unwrap();
-    let r = etcdsnap(&["export", f, "-o", "-", "--format", "jsonl"]);
+    let r = etcdsnap(&["export", f, "-o", "-", "-w", "jsonl"]);
     assert_eq!(r.code, 0);
     assert_eq!(r.stdout, file);
     let r = etcdsnap(&["export", f, "-o", "-"]);
@@ -212,7 +212,7 @@ fn stdout_no_values_and_summary() {
         "--no-values",
         "-o",
         "-",
-        "--format",
+        "-w",
         "jsonl",
     ]);
     assert_eq!(r.code, 0);
@@ -266,7 +266,7 @@ fn sha256_trailer_columns() {
     let cell = |args: &[&str], col: &str| -> (serde_json::Value, String) {
         let mut a = vec!["export"];
         a.extend_from_slice(args);
-        a.extend_from_slice(&["-o", "-", "--format", "jsonl"]);
+        a.extend_from_slice(&["-o", "-", "-w", "jsonl"]);
         let r = etcdsnap(&a);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let line = r.stdout.split(|&b| b == b'\n').next().unwrap().to_vec();

@@ -210,7 +210,7 @@ impl Decoded {
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         match self {
             Decoded::Object { object, .. } => {
-                serde_json::to_writer_pretty(&mut *out, object).map_err(io::Error::other)?;
+                serde_json::to_writer_pretty(&mut *out, object).map_err(io::Error::from)?;
                 out.write_all(b"\n")
             }
             Decoded::Text(t) => {

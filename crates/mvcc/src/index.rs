@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::keyspace::{KeyRev, Keyspace, resolve_read};
 use crate::proto::KeyValueRef;
 use crate::range::KeyRange;
-use crate::revision::Revision;
+use crate::revision::{RevKey, Revision};
 use crate::scan::{self, KeyEntry, KeyMap};
 use crate::snapshot::{Snapshot, StoreRevisions, buckets};
 
@@ -178,15 +178,28 @@ impl<'i, 'a> KeyHistory<'i, 'a> {
 }
 
 impl<'a> RevIndex<'a> {
-    /// Builds the index in one pass over the `key` bucket.
+    /// Builds the index of every key in one pass over the `key` bucket.
     pub fn build(snap: &'a Snapshot) -> Result<RevIndex<'a>> {
+        RevIndex::build_in(snap, &KeyRange::all())
+    }
+
+    /// Builds the index of the keys in `range` only, in one pass over the `key` bucket that
+    /// decodes no record of another key: one key's history costs a walk over the bucket's
+    /// bytes, not an index of the whole store. The store's revisions are still the whole
+    /// store's.
+    pub fn build_in(snap: &'a Snapshot, range: &KeyRange) -> Result<RevIndex<'a>> {
         let meta = snap.meta_info()?;
         let bucket = snap.required(buckets::KEY)?;
         let mut ids: KeyMap<'a, u32> = KeyMap::default();
         let mut keys: Vec<&'a [u8]> = Vec::new();
         let mut revs: Vec<Rev<'a>> = Vec::new();
-        let mut last_main = None;
-        scan::walk(bucket.iter(), |e| {
+        let everything = range.is_everything();
+        let (_, last_raw) = scan::walk_in(bucket.iter(), range, i64::MAX, |e| {
+            // The full index keeps every record, even the empty-key marker of a restore's
+            // --bump-revision, which no range holds.
+            if !everything && !range.contains(e.kv.key) {
+                return Ok(());
+            }
             let mut rev = Rev::from_entry(&e)?;
             let next = keys.len();
             let id = *ids.entry(e.kv.key).or_insert_with(|| {
@@ -200,10 +213,12 @@ impl<'a> RevIndex<'a> {
                 });
             }
             rev.aux = id;
-            last_main = Some(rev.main);
             revs.push(rev);
-            Ok(true)
+            Ok(())
         })?;
+        // The newest main revision of the store is the last bucket key's, whichever key it
+        // belongs to (the walk checked every bucket key's form).
+        let last_main = last_raw.and_then(RevKey::parse).map(|k| k.rev.main);
         drop(ids);
 
         // Number the keys in byte order, then group the revisions by that number. The walk

@@ -105,20 +105,13 @@ pub fn keyspace_at<'a>(
     let parts = scan::parts(&bucket, opts.threads);
     let results = scan::run_parts(parts, opts.threads, |_, it| {
         let mut newest: KeyMap<'a, Rev<'a>> = KeyMap::default();
-        let mut first = None;
-        let last = scan::walk(it, |e| {
-            if first.is_none() {
-                first = Some((e.raw_key, e.page));
-            }
-            if e.rev.rev.main > at {
-                return Ok(false);
-            }
+        let seam = scan::walk_in(it, range, at, |e| {
             if range.contains(e.kv.key) {
                 newest.insert(e.kv.key, Rev::from_entry(&e)?);
             }
-            Ok(true)
+            Ok(())
         });
-        last.map(|l| (newest, first, l))
+        seam.map(|(first, last)| (newest, first, last))
     });
     let mut merged: Option<KeyMap<'a, Rev<'a>>> = None;
     let mut prev_last: Option<&[u8]> = None;

@@ -122,6 +122,13 @@ impl KeyRange {
         }
     }
 
+    /// True when the range holds every possible key (etcd keys are never empty).
+    pub fn is_everything(&self) -> bool {
+        self.end == RangeEnd::Unbounded
+            && self.start.iter().all(|&b| b == 0)
+            && self.start.len() <= 1
+    }
+
     /// True when the range names one key (a plain `get KEY`).
     pub fn is_single(&self) -> bool {
         self.end == RangeEnd::Single

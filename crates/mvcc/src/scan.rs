@@ -12,6 +12,7 @@ use etcdsnap_bbolt::{Bucket, Entry, Iter, error::escape_bytes};
 
 use crate::error::{Error, Result};
 use crate::proto::KeyValueRef;
+use crate::range::KeyRange;
 use crate::revision::RevKey;
 
 /// One entry of the `key` bucket, checked.
@@ -25,14 +26,19 @@ pub struct KeyEntry<'a> {
     pub record: &'a [u8],
     /// The decoded record.
     pub kv: KeyValueRef<'a>,
-    /// The leaf page the entry sits on (0 inside an inline bucket).
-    pub page: u64,
 }
 
 /// Parses and decodes one bucket entry. `prev` is the previous raw key of the same walk, for
 /// the order check.
 #[inline]
 pub(crate) fn check_entry<'a>(e: Entry<'a>, prev: Option<&[u8]>) -> Result<KeyEntry<'a>> {
+    let (rev, page) = check_key(&e, prev)?;
+    decode_entry(e, rev, page)
+}
+
+/// The cheap half of [`check_entry`]: the bucket key's order and form, no protobuf decoding.
+#[inline]
+fn check_key(e: &Entry<'_>, prev: Option<&[u8]>) -> Result<(RevKey, u64)> {
     let page = e.page.unwrap_or(0);
     if let Some(p) = prev
         && e.key <= p
@@ -54,6 +60,12 @@ pub(crate) fn check_entry<'a>(e: Entry<'a>, prev: Option<&[u8]>) -> Result<KeyEn
             reason: "the entry is a nested bucket, not a value".into(),
         });
     }
+    Ok((rev, page))
+}
+
+/// The expensive half of [`check_entry`]: the record decoded.
+#[inline]
+fn decode_entry(e: Entry<'_>, rev: RevKey, page: u64) -> Result<KeyEntry<'_>> {
     let kv = KeyValueRef::decode(e.value).map_err(|w| Error::BadKeyValue {
         rev: rev.rev,
         page,
@@ -64,7 +76,6 @@ pub(crate) fn check_entry<'a>(e: Entry<'a>, prev: Option<&[u8]>) -> Result<KeyEn
         raw_key: e.key,
         record: e.value,
         kv,
-        page,
     })
 }
 
@@ -83,6 +94,68 @@ pub(crate) fn walk<'a>(
         }
     }
     Ok(prev)
+}
+
+/// The user key of a record written the way etcd writes every `KeyValue` (field 1 first), read
+/// without decoding the rest; `None` for any other shape, which the caller then decodes in
+/// full (and so reports if it is damaged).
+#[inline]
+pub(crate) fn peek_key(record: &[u8]) -> Option<&[u8]> {
+    if record.first() != Some(&0x0a) {
+        return None;
+    }
+    let mut len: u64 = 0;
+    let mut pos = 1usize;
+    for shift in (0..35).step_by(7) {
+        let b = *record.get(pos)?;
+        pos += 1;
+        len |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            let end = pos.checked_add(usize::try_from(len).ok()?)?;
+            return record.get(pos..end);
+        }
+    }
+    None
+}
+
+/// Where a walk began and ended: the first raw key (and its page) and the last, for the
+/// order check across the seams of a split walk.
+pub(crate) type Seam<'a> = (Option<(&'a [u8], u64)>, Option<&'a [u8]>);
+
+/// [`walk`] restricted to the user keys in `range` and to main revisions up to `until`: every
+/// bucket key is still checked for order and form, but a record whose user key (peeked with
+/// [`peek_key`]) is outside the range is never decoded and never reaches `f`, and the walk
+/// ends at the first revision past `until`. This is what makes one key's history or a narrow
+/// prefix cost a pass over the bucket's bytes rather than a decode of every revision.
+pub(crate) fn walk_in<'a>(
+    it: Iter<'a>,
+    range: &KeyRange,
+    until: i64,
+    mut f: impl FnMut(KeyEntry<'a>) -> Result<()>,
+) -> Result<Seam<'a>> {
+    let everything = range.is_everything();
+    let mut first = None;
+    let mut prev: Option<&'a [u8]> = None;
+    for e in it {
+        let e = e?;
+        let (rev, page) = check_key(&e, prev)?;
+        if first.is_none() {
+            first = Some((e.key, page));
+        }
+        prev = Some(e.key);
+        if rev.rev.main > until {
+            break;
+        }
+        if !everything
+            && !e.is_bucket()
+            && let Some(k) = peek_key(e.value)
+            && !range.contains(k)
+        {
+            continue;
+        }
+        f(decode_entry(e, rev, page)?)?;
+    }
+    Ok((first, prev))
 }
 
 /// Splits `bucket` into consecutive parts for `threads` workers (a few parts per worker, so

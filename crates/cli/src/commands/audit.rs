@@ -29,6 +29,8 @@ use crate::format::{Table, readable};
 pub struct AuditConfig {
     /// Revision to read (0 = the newest).
     pub rev: i64,
+    /// Only keys in this range are audited (with the resources).
+    pub range: KeyRange,
     /// Resources as written in keys (`secrets`, `example.com/widgets`).
     pub resources: Vec<String>,
     /// The API server's `--etcd-prefix`.
@@ -132,7 +134,7 @@ pub fn report(snap: &Snapshot, cfg: &AuditConfig) -> Result<Findings, Failure> {
         },
     )
     .map_err(|e| failure(snap, e))?;
-    for kr in &ks.kvs {
+    for kr in ks.kvs.iter().filter(|kr| cfg.range.contains(kr.key)) {
         let kv = kr.rev.decode().map_err(|e| failure(snap, e))?;
         audit.add(kr.key, kv.value);
     }
@@ -155,6 +157,9 @@ fn report_with_history(
     let mut history = HistoryAudit::default();
     for h in index.range(range) {
         let key = h.key();
+        if !cfg.range.contains(key) {
+            continue;
+        }
         let Some(object) = parse_key_with_prefix(key, &cfg.etcd_prefix).into_object() else {
             continue;
         };
@@ -206,8 +211,7 @@ pub fn run(snap: &Snapshot, cfg: &AuditConfig, out: &mut dyn Write) -> CmdResult
                 report: findings.report,
                 history: findings.history,
             };
-            serde_json::to_writer(&mut *out, &doc)
-                .map_err(|e| Failure::Message(format!("write error: {e}")))?;
+            serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
         AuditFormat::Text => write_text(&findings, out)?,

@@ -93,6 +93,7 @@ pub fn run(cfg: &DiffConfig, out: &mut dyn Write, err: &mut dyn Write) -> CmdRes
         cfg,
         out,
         groups: BTreeMap::new(),
+        sides: serde_json::Value::Null,
     };
     w.header(&a, &ka, &b, &kb)?;
     let summary = diff(side(&a, &ka), side(&b, &kb), |c| w.change(c))?;
@@ -108,6 +109,8 @@ struct Writer<'c, 'o> {
     cfg: &'c DiffConfig,
     out: &'o mut dyn Write,
     groups: BTreeMap<String, GroupCounts>,
+    /// `{"a":..,"b":..}`, for the last line of jsonl.
+    sides: serde_json::Value,
 }
 
 /// The live key-values of one side, decoded as the merge reaches them.
@@ -150,11 +153,11 @@ impl Writer<'_, '_> {
                     write!(self.out, ",\"changes\":[")?;
                 }
             }
-            DiffFormat::Text => {
-                if self.cfg.summary_only {
-                    return Ok(());
-                }
+            DiffFormat::Jsonl => {
+                let side = |s: &Snapshot, k: &Keyspace<'_>| serde_json::json!({"file": s.path().display().to_string(), "revision": k.revision, "keys": k.kvs.len()});
+                self.sides = serde_json::json!({"a": side(a, ka), "b": side(b, kb)});
             }
+            DiffFormat::Text => {}
         }
         Ok(())
     }
@@ -174,7 +177,7 @@ impl Writer<'_, '_> {
             return Ok(());
         }
         match self.cfg.format {
-            DiffFormat::Json => self.change_json(c),
+            DiffFormat::Json | DiffFormat::Jsonl => self.change_json(c),
             DiffFormat::Text => self.change_text(c),
         }
     }
@@ -195,11 +198,14 @@ impl Writer<'_, '_> {
             "a": c.a.as_ref().map(|kv| side_json(kv, values)),
             "b": c.b.as_ref().map(|kv| side_json(kv, values)),
         });
-        if !first {
+        let jsonl = self.cfg.format == DiffFormat::Jsonl;
+        if !first && !jsonl {
             self.out.write_all(b",")?;
         }
-        serde_json::to_writer(&mut *self.out, &v)
-            .map_err(|e| Failure::Message(format!("write error: {e}")))?;
+        serde_json::to_writer(&mut *self.out, &v).map_err(std::io::Error::from)?;
+        if jsonl {
+            self.out.write_all(b"\n")?;
+        }
         Ok(())
     }
 
@@ -314,6 +320,18 @@ impl Writer<'_, '_> {
                     ",\"summary\":{summary},\"groups\":{}}}",
                     serde_json::Value::Object(groups)
                 )?;
+            }
+            DiffFormat::Jsonl => {
+                let mut last = std::mem::take(&mut self.sides);
+                last["summary"] = summary;
+                last["groups"] = serde_json::Value::Object(
+                    self.groups
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
+                        .collect(),
+                );
+                serde_json::to_writer(&mut *self.out, &last).map_err(std::io::Error::from)?;
+                self.out.write_all(b"\n")?;
             }
             DiffFormat::Text => {
                 let value_changed: u64 = self.groups.values().map(|g| g.value_changed).sum();

@@ -7,7 +7,6 @@
 //! says on stderr what it wrote. An unreadable or damaged snapshot fails with the same message
 //! and exit status 2 as every other command, and leaves no file behind.
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -16,39 +15,22 @@ use etcdsnap_export::output::{AtomicFile, dataset_path};
 use etcdsnap_export::{ExportConfig, Format, Summary};
 use etcdsnap_mvcc::Snapshot;
 
-use crate::commands::get::{failure, key_range};
-use crate::commands::{arg_bytes, default_threads, open};
+use crate::args::{Format as WriteOut, KeySelection, RevArg};
+use crate::commands::get::failure;
+use crate::commands::{default_threads, open};
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::format::humanize_bytes;
-
-/// `--format` of export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    /// Apache Parquet, Snappy-compressed, dictionary-encoded.
-    Parquet,
-    /// One JSON object per line (bytes base64).
-    Jsonl,
-    /// CSV with a header line (bytes base64).
-    Csv,
-}
 
 /// Arguments of `export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// A snapshot file, or an etcd data directory.
     pub file: PathBuf,
-    /// The key, or the start of the range [KEY, RANGE_END); every key when absent.
-    pub key: Option<OsString>,
-    /// The end of the range, exclusive.
-    pub range_end: Option<OsString>,
-    /// Every key starting with KEY ("" or no KEY = every key).
-    #[arg(long, conflicts_with_all = ["from_key", "range_end"])]
-    pub prefix: bool,
-    /// Every key >= KEY (byte order).
-    #[arg(long, conflicts_with = "range_end")]
-    pub from_key: bool,
+    /// The keys (etcdctl's grammar, as `get`; no KEY = every key).
+    #[command(flatten)]
+    pub keys: KeySelection,
     /// The output file (`-` for stdout); the format follows its extension (.parquet, .jsonl,
-    /// .csv) unless --format says.
+    /// .csv) unless -w says.
     #[arg(
         short = 'o',
         long = "output",
@@ -66,12 +48,20 @@ pub struct ExportArgs {
     /// With --dataset: the `taken` partition, e.g. a date (default: the head revision).
     #[arg(long, requires = "dataset")]
     pub taken: Option<String>,
-    /// Output format (default: from the output's extension; parquet for a dataset).
-    #[arg(long, value_enum, ignore_case = true)]
-    pub format: Option<ExportFormat>,
-    /// The revision to read (0 = the newest); with --history, the newest revision included.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-    pub rev: i64,
+    /// Output format (default: from the output's extension; parquet for a dataset). This
+    /// command's own -w: its -o is the output path (docs/cli.md).
+    /// parquet, jsonl or csv.
+    #[arg(
+        short = 'w',
+        long = "write-out",
+        alias = "format",
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub write_out: Option<WriteOut>,
+    /// The revision to read; with --history, the newest revision included.
+    #[command(flatten)]
+    pub rev: RevArg,
     /// One row per stored revision (puts and deletions) instead of the live keys.
     #[arg(long)]
     pub history: bool,
@@ -100,42 +90,43 @@ pub struct ExportArgs {
     pub threads: Option<usize>,
 }
 
-/// Runs `export`.
-pub fn run(a: ExportArgs, err: &mut dyn Write, stdout: &mut dyn Write) -> CmdResult {
-    let format = match (a.format, &a.output, &a.dataset) {
-        (Some(f), _, _) => match f {
-            ExportFormat::Parquet => Format::Parquet,
-            ExportFormat::Jsonl => Format::Jsonl,
-            ExportFormat::Csv => Format::Csv,
-        },
+/// Runs `export`; `format` is the command's `-w` or the global one.
+pub fn run(
+    a: ExportArgs,
+    format: Option<WriteOut>,
+    err: &mut dyn Write,
+    stdout: &mut dyn Write,
+) -> CmdResult {
+    let format = match (format, &a.output, &a.dataset) {
+        (Some(WriteOut::Parquet), _, _) => Format::Parquet,
+        (Some(WriteOut::Jsonl), _, _) => Format::Jsonl,
+        (Some(WriteOut::Csv), _, _) => Format::Csv,
+        (Some(other), _, _) => {
+            return Err(Failure::usage(format!(
+                "export: -w {}: export writes parquet, jsonl or csv",
+                other
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_string())
+            )));
+        }
         (None, _, Some(_)) => Format::Parquet,
         (None, Some(o), None) if o.as_os_str() == "-" => {
             return Err(Failure::usage(
-                "export: --format is required when writing to stdout (-o -)",
+                "export: -w parquet|jsonl|csv is required when writing to stdout (-o -)",
             ));
         }
         (None, Some(o), None) => Format::from_path(o).ok_or_else(|| {
             Failure::usage(format!(
-                "export: {}: cannot tell the format from the extension (.parquet, .jsonl, .csv); use --format",
+                "export: {}: cannot tell the format from the extension (.parquet, .jsonl, .csv); use -w",
                 o.display()
             ))
         })?,
         (None, None, None) => return Err(Failure::usage("export: -o OUT or --dataset DIR")),
     };
-    let key = a.key.as_deref().map(arg_bytes).unwrap_or_default();
-    let range = if a.key.is_none() && !a.from_key {
-        etcdsnap_mvcc::KeyRange::all()
-    } else {
-        key_range(
-            &key,
-            a.range_end.as_deref().map(arg_bytes).as_deref(),
-            a.prefix,
-            a.from_key,
-        )
-    };
+    let range = a.keys.range();
     let mut cfg = ExportConfig::new(source_name(&a.file));
     cfg.format = format;
-    cfg.rev = a.rev;
+    cfg.rev = a.rev.rev;
     cfg.history = a.history;
     cfg.range = range;
     cfg.values = !a.no_values;

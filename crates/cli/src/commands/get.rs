@@ -91,18 +91,15 @@ pub fn run(snap: &Snapshot, cfg: &GetConfig, out: &mut dyn Write) -> CmdResult {
         ));
     }
     let resp = keyspace::range(snap, &cfg.request, cfg.threads).map_err(|e| failure(snap, e))?;
-    if cfg.decode && !cfg.request.keys_only && !cfg.request.count_only {
-        match cfg.format {
-            GetFormat::Simple => write_simple_decoded(&resp, cfg, out)?,
-            GetFormat::Json => write_json_decoded(&resp, cfg.show_secrets, out)?,
-            GetFormat::Fields => write_fields_decoded(&resp, cfg.show_secrets, out)?,
-        }
-        return Ok(Outcome::Clean);
-    }
-    match cfg.format {
-        GetFormat::Simple => write_simple(&resp, cfg, out)?,
-        GetFormat::Json => write_json(&resp, out)?,
-        GetFormat::Fields => write_fields(&resp, out)?,
+    let decode = cfg.decode && !cfg.request.keys_only && !cfg.request.count_only;
+    match (cfg.format, decode) {
+        (GetFormat::Jsonl, _) => write_jsonl(&resp, cfg, out)?,
+        (GetFormat::Simple, true) => write_simple_decoded(&resp, cfg, out)?,
+        (GetFormat::Json, true) => write_json_decoded(&resp, cfg.show_secrets, out)?,
+        (GetFormat::Fields, true) => write_fields_decoded(&resp, cfg.show_secrets, out)?,
+        (GetFormat::Simple, false) => write_simple(&resp, cfg, out)?,
+        (GetFormat::Json, false) => write_json(&resp, out)?,
+        (GetFormat::Fields, false) => write_fields(&resp, out)?,
     }
     Ok(Outcome::Clean)
 }
@@ -164,23 +161,8 @@ fn write_json_decoded(
             if i > 0 {
                 out.write_all(b",")?;
             }
-            let mut m = Map::new();
-            if !kv.key.is_empty() {
-                m.insert("key".into(), Value::String(b64(kv.key)));
-            }
-            for (name, v) in [
-                ("create_revision", kv.create_revision),
-                ("mod_revision", kv.mod_revision),
-                ("version", kv.version),
-                ("lease", kv.lease),
-            ] {
-                if v != 0 {
-                    m.insert(name.into(), v.into());
-                }
-            }
-            m.insert("value_size".into(), kv.value.len().into());
-            decode_value(kv.key, kv.value, show_secrets).json_fields(kv.value, &mut m);
-            serde_json::to_writer(&mut *out, &Value::Object(m)).map_err(std::io::Error::other)?;
+            serde_json::to_writer(&mut *out, &decoded_kv(kv, show_secrets))
+                .map_err(std::io::Error::from)?;
         }
         out.write_all(b"]")?;
     }
@@ -191,6 +173,52 @@ fn write_json_decoded(
         write!(out, ",\"count\":{}", resp.count)?;
     }
     out.write_all(b"}\n")
+}
+
+/// One kv of `--decode -w json`: etcd's fields (zero ones omitted), `value_size` and the
+/// decoded fields instead of `value`.
+fn decoded_kv(kv: &KeyValueRef<'_>, show_secrets: bool) -> Value {
+    let mut m = Map::new();
+    if !kv.key.is_empty() {
+        m.insert("key".into(), Value::String(b64(kv.key)));
+    }
+    for (name, v) in [
+        ("create_revision", kv.create_revision),
+        ("mod_revision", kv.mod_revision),
+        ("version", kv.version),
+        ("lease", kv.lease),
+    ] {
+        if v != 0 {
+            m.insert(name.into(), v.into());
+        }
+    }
+    m.insert("value_size".into(), kv.value.len().into());
+    decode_value(kv.key, kv.value, show_secrets).json_fields(kv.value, &mut m);
+    Value::Object(m)
+}
+
+/// `-w jsonl`: one line per kv, the object `-w json` has in `kvs` (decoded with `--decode`);
+/// with `--count-only`, one line `{"count":N}`.
+fn write_jsonl(
+    resp: &RangeResponse<'_>,
+    cfg: &GetConfig,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if cfg.request.count_only {
+        return writeln!(out, "{{\"count\":{}}}", resp.count);
+    }
+    let mut s = String::new();
+    for kv in &resp.kvs {
+        if cfg.decode && !cfg.request.keys_only {
+            s = decoded_kv(kv, cfg.show_secrets).to_string();
+        } else {
+            s.clear();
+            kv_json(kv, &mut s);
+        }
+        s.push('\n');
+        out.write_all(s.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// `--decode`, fields: etcdctl's lines with `"Object"` (the decoded fields as compact JSON)
@@ -226,37 +254,7 @@ pub fn write_json(resp: &RangeResponse<'_>, out: &mut dyn Write) -> std::io::Res
             if i > 0 {
                 s.push(',');
             }
-            s.push('{');
-            let mut first = true;
-            let mut field = |s: &mut String, name: &str, v: String| {
-                if !first {
-                    s.push(',');
-                }
-                first = false;
-                s.push('"');
-                s.push_str(name);
-                s.push_str("\":");
-                s.push_str(&v);
-            };
-            if !kv.key.is_empty() {
-                field(&mut s, "key", format!("\"{}\"", b64(kv.key)));
-            }
-            for (name, v) in [
-                ("create_revision", kv.create_revision),
-                ("mod_revision", kv.mod_revision),
-                ("version", kv.version),
-            ] {
-                if v != 0 {
-                    field(&mut s, name, v.to_string());
-                }
-            }
-            if !kv.value.is_empty() {
-                field(&mut s, "value", format!("\"{}\"", b64(kv.value)));
-            }
-            if kv.lease != 0 {
-                field(&mut s, "lease", kv.lease.to_string());
-            }
-            s.push('}');
+            kv_json(kv, &mut s);
             if s.len() > 1 << 16 {
                 out.write_all(s.as_bytes())?;
                 s.clear();
@@ -272,6 +270,41 @@ pub fn write_json(resp: &RangeResponse<'_>, out: &mut dyn Write) -> std::io::Res
     }
     s.push_str("}\n");
     out.write_all(s.as_bytes())
+}
+
+/// One mvccpb.KeyValue as Go's encoding/json prints it (zero fields omitted, bytes base64).
+fn kv_json(kv: &KeyValueRef<'_>, s: &mut String) {
+    s.push('{');
+    let mut first = true;
+    let mut field = |s: &mut String, name: &str, v: String| {
+        if !first {
+            s.push(',');
+        }
+        first = false;
+        s.push('"');
+        s.push_str(name);
+        s.push_str("\":");
+        s.push_str(&v);
+    };
+    if !kv.key.is_empty() {
+        field(s, "key", format!("\"{}\"", b64(kv.key)));
+    }
+    for (name, v) in [
+        ("create_revision", kv.create_revision),
+        ("mod_revision", kv.mod_revision),
+        ("version", kv.version),
+    ] {
+        if v != 0 {
+            field(s, name, v.to_string());
+        }
+    }
+    if !kv.value.is_empty() {
+        field(s, "value", format!("\"{}\"", b64(kv.value)));
+    }
+    if kv.lease != 0 {
+        field(s, "lease", kv.lease.to_string());
+    }
+    s.push('}');
 }
 
 /// etcdctl's fields printer, without the ClusterID and MemberID lines a file cannot know.

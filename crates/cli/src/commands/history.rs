@@ -10,7 +10,8 @@
 //! JSON form, one document:
 //! `{"revision":CUR,"compact_revision":C,"keys":[{"key":"<b64>","live":bool,"revisions":
 //! [{"main":M,"sub":S,"tombstone":bool,"create_revision":C,"mod_revision":M,"version":V,
-//! "lease":L,"value_size":N}]}]}` with every field always present.
+//! "lease":L,"value_size":N}]}]}` with every field always present. JSONL form: each object of
+//! `keys` on its own line, streamed.
 
 use std::io::Write;
 
@@ -28,7 +29,7 @@ pub fn run(
     format: HistoryFormat,
     out: &mut dyn Write,
 ) -> CmdResult {
-    let index = RevIndex::build(snap).map_err(|e| failure(snap, e))?;
+    let index = RevIndex::build_in(snap, range).map_err(|e| failure(snap, e))?;
     let store = index.store();
     match format {
         HistoryFormat::Simple => {
@@ -49,6 +50,12 @@ pub fn run(
                 write_json(snap, &h, store.current, out)?;
             }
             out.write_all(b"]}\n")?;
+        }
+        HistoryFormat::Jsonl => {
+            for h in index.range(range) {
+                write_json(snap, &h, store.current, out)?;
+                out.write_all(b"\n")?;
+            }
         }
     }
     Ok(Outcome::Clean)

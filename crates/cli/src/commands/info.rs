@@ -8,7 +8,7 @@ use etcdsnap_mvcc::info::{self, Info};
 
 use crate::args::InfoFormat;
 use crate::commands::get::failure;
-use crate::fail::{CmdResult, Failure, Outcome};
+use crate::fail::{CmdResult, Outcome};
 use crate::format::{Table, humanize_bytes};
 
 /// Runs `info`.
@@ -16,8 +16,7 @@ pub fn run(snap: &Snapshot, format: InfoFormat, threads: usize, out: &mut dyn Wr
     let info = info::info(snap, threads).map_err(|e| failure(snap, e))?;
     match format {
         InfoFormat::Json => {
-            serde_json::to_writer(&mut *out, &info)
-                .map_err(|e| Failure::Message(format!("write error: {e}")))?;
+            serde_json::to_writer(&mut *out, &info).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
         InfoFormat::Table => write_text(&info, snap, out)?,

@@ -22,7 +22,7 @@ use etcdsnap_bbolt::check::{self, PageStats};
 use etcdsnap_k8s::{GroupBy, GroupCounts, Stats, StatsReport};
 use etcdsnap_mvcc::info::{self, BucketInfo};
 use etcdsnap_mvcc::keyspace::resolve_read;
-use etcdsnap_mvcc::{KeyHistory, RevIndex, Snapshot};
+use etcdsnap_mvcc::{KeyHistory, KeyRange, RevIndex, Snapshot};
 use serde::Serialize;
 
 use crate::args::StatsFormat;
@@ -35,6 +35,8 @@ use crate::format::{Table, humanize_bytes, readable};
 pub struct StatsConfig {
     /// Revision to account at (0 = the newest).
     pub rev: i64,
+    /// The keys accounted.
+    pub range: KeyRange,
     /// How to group.
     pub group_by: GroupBy,
     /// Length of the top lists.
@@ -155,7 +157,7 @@ pub fn report(snap: &Snapshot, cfg: &StatsConfig) -> Result<Report, Failure> {
     let store = index.store();
     let at = resolve_read(&store, cfg.rev).map_err(|e| failure(snap, e))?;
 
-    let keys: Vec<KeyHistory<'_, '_>> = index.keys().collect();
+    let keys: Vec<KeyHistory<'_, '_>> = index.range(&cfg.range).collect();
     let chunk = keys.len().div_ceil(cfg.threads.max(1)).max(1);
     let new_stats = || Stats::new(cfg.group_by, cfg.top).with_prefix(&cfg.etcd_prefix);
     let parts: Vec<Result<Stats, Failure>> = if cfg.threads > 1 && keys.len() > chunk {
@@ -276,8 +278,7 @@ pub fn run(snap: &Snapshot, cfg: &StatsConfig, out: &mut dyn Write) -> CmdResult
     let report = report(snap, cfg)?;
     match cfg.format {
         StatsFormat::Json => {
-            serde_json::to_writer(&mut *out, &report)
-                .map_err(|e| Failure::Message(format!("write error: {e}")))?;
+            serde_json::to_writer(&mut *out, &report).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
         StatsFormat::Table => write_table(&report, out)?,

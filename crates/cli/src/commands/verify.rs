@@ -95,6 +95,6 @@ pub fn write_json(file: &str, r: &Report, out: &mut dyn Write) -> std::io::Resul
         #[serde(flatten)]
         report: &'a Report,
     }
-    serde_json::to_writer(&mut *out, &Doc { file, report: r }).map_err(std::io::Error::other)?;
+    serde_json::to_writer(&mut *out, &Doc { file, report: r }).map_err(std::io::Error::from)?;
     writeln!(out)
 }
