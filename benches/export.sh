@@ -32,3 +32,25 @@ python3 "$HERE/compare.py" --runs "$RUNS" \
   --label "export -o c.parquet --history --no-values" -- "$BIN" export "$A" -o "$OUT/c.parquet" --force --history --no-values ::: \
   --label "export -o d.jsonl" -- "$BIN" export "$A" -o "$OUT/d.jsonl" --force
 ls -l "$OUT" | awk 'NR>1 {print "  " $5 " bytes  " $9}'
+
+# CPU seconds (user + sys, median of RUNS): on a shared machine wall time mostly measures the
+# other processes; CPU time says what each command costs whatever the load.
+echo
+echo "| command | median CPU s (user+sys) | vs dd |"
+echo "|---|---|---|"
+cpu() { # label cmd...
+  local label=$1; shift
+  local t=()
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f '%U %S' -o "$OUT/time" "$@" >/dev/null 2>&1
+    t+=("$(tail -1 "$OUT/time" | awk '{print $1 + $2}')")
+  done
+  printf '%s\n' "${t[@]}" | sort -n | awk -v l="$label" -v n="$RUNS" '{a[NR]=$1} END {print l, a[int((n+1)/2)]}'
+}
+{
+  cpu dd dd if="$A" of=/dev/null bs=4M
+  cpu "export -o a.parquet" "$BIN" export "$A" -o "$OUT/a.parquet" --force
+  cpu "export --no-values" "$BIN" export "$A" -o "$OUT/b.parquet" --force --no-values
+  cpu "export --history --no-values" "$BIN" export "$A" -o "$OUT/c.parquet" --force --history --no-values
+  cpu "export -o d.jsonl" "$BIN" export "$A" -o "$OUT/d.jsonl" --force
+} | awk '{v=$NF; $NF=""; if (NR==1) base=v; printf "| %s| %.2f | %.1fx |\n", $0, v, v/base}'
