@@ -11,7 +11,18 @@ use etcdsnap_k8s::GroupBy;
 /// Kubernetes statistics. Exit status: 0 success, 1 something found (differences, integrity
 /// problems), 2 unusable input or wrong arguments.
 #[derive(Debug, Parser)]
-#[command(name = "etcdsnap", version, about, max_term_width = 100)]
+#[command(
+    name = "etcdsnap",
+    version,
+    about,
+    max_term_width = 100,
+    after_help = "Examples:
+  etcdsnap status backup.db
+  etcdsnap verify backups/*.db && echo \"safe to restore\"
+  etcdsnap -o json get backup.db /registry/pods/ --prefix --keys-only
+  etcdsnap diff last-night.db.gz this-morning.db --summary
+Exit status: 0 success, 1 something found, 2 unusable input or wrong arguments."
+)]
 pub struct Cli {
     /// Flags every command takes, before or after the command's name.
     #[command(flatten)]
@@ -36,6 +47,21 @@ pub struct GlobalArgs {
         value_name = "FORMAT"
     )]
     pub write_out: Option<Format>,
+    /// Keys and values as \xNN escapes in human output (etcdctl's --hex).
+    #[arg(long, global = true)]
+    pub hex: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: crate::style::ColorChoice,
+    /// No progress on stderr.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
 }
 
 /// Every output format, by the name `-w`/`-o` takes. A command offers a subset
@@ -245,6 +271,8 @@ pub enum AuditFormat {
     Text,
     /// One JSON document with a stable schema.
     Json,
+    /// One JSON object per object not encrypted, then one with the counts.
+    Jsonl,
 }
 
 /// `--by` of `stats`: `resource`, `namespace`, `kind`, `prefix` or `prefix:N`.
@@ -287,11 +315,15 @@ pub enum Command {
   etcdsnap status backup.db
   etcdsnap status backup.db -w json
   etcdsnap -w simple status /var/lib/etcd
+  etcdsnap status backups/*.db backups/*.db.gz -w simple
 Formats (-w): table (default), simple, json, yaml, fields."
     )]
     Status {
-        /// A snapshot file, or an etcd data directory (its member/snap/db is read).
-        file: PathBuf,
+        /// Snapshot files or etcd data directories (their member/snap/db is read); `-` is
+        /// stdin; gzip/zstd/xz backups are decompressed first. With several, one line (or
+        /// JSON object) each, led by the file; the exit status is the worst.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
         /// Threads for hashing (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -455,7 +487,8 @@ Formats (-w): simple (default; `table` is accepted), json, yaml."
   etcdsnap audit backup.db || echo \"plaintext Secrets in the backup\"
   etcdsnap audit backup.db --resource secrets --resource configmaps -w json
   etcdsnap audit backup.db /registry/secrets/prod/ --prefix --history
-Formats (-w): simple (default), json, yaml."
+Formats (-w): simple (default), json, yaml, jsonl (one line per object not encrypted, then
+the counts)."
     )]
     Audit {
         /// A snapshot file, or an etcd data directory.
@@ -491,11 +524,14 @@ Formats (-w): simple (default), json, yaml."
         after_help = "Examples:
   etcdsnap verify backup.db && echo \"safe to restore\"
   etcdsnap verify /var/lib/etcd -w json --max-findings 10
+  etcdsnap verify backups/*.db || echo \"at least one backup is damaged\"
 Formats (-w): simple (default), json, yaml."
     )]
     Verify {
-        /// A snapshot file, or an etcd data directory (its member/snap/db is read).
-        file: PathBuf,
+        /// Snapshot files or etcd data directories (their member/snap/db is read); `-` is
+        /// stdin. With several, one report each; the exit status is the worst.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
         /// Findings printed per check (all are counted).
         #[arg(long, default_value_t = 100)]
         max_findings: usize,
@@ -525,6 +561,38 @@ Formats (-w): simple (default), json, yaml."
 Formats (-w): parquet, jsonl, csv (default: from OUT's extension)."
     )]
     Export(crate::commands::export::ExportArgs),
+    /// Shell completions, generated from these definitions.
+    ///
+    /// Install: bash `etcdsnap completions bash > /etc/bash_completion.d/etcdsnap` (or
+    /// `~/.local/share/bash-completion/completions/etcdsnap`); zsh `etcdsnap completions zsh >
+    /// "${fpath[1]}/_etcdsnap"`; fish `etcdsnap completions fish >
+    /// ~/.config/fish/completions/etcdsnap.fish`.
+    #[command(
+        display_order = 21,
+        after_help = "Examples:
+  etcdsnap completions bash > ~/.local/share/bash-completion/completions/etcdsnap
+  source <(etcdsnap completions bash)
+  etcdsnap completions zsh > \"${fpath[1]}/_etcdsnap\""
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff), generated from these definitions.
+    ///
+    /// Without COMMAND, etcdsnap(1); with one, etcdsnap-COMMAND(1).
+    #[command(
+        display_order = 22,
+        after_help = "Examples:
+  etcdsnap man > /usr/local/share/man/man1/etcdsnap.1
+  for c in status verify get; do etcdsnap man $c > /usr/local/share/man/man1/etcdsnap-$c.1; done
+  etcdsnap man | man -l -"
+    )]
+    Man {
+        /// A command whose page to print.
+        command: Option<String>,
+    },
 }
 
 impl Command {

@@ -21,6 +21,8 @@ pub enum Failure {
     BrokenPipe,
     /// Anything else, already worded for the user (without the `etcdsnap:` prefix).
     Message(String),
+    /// Failures already written to stderr (one input of several): exit 2, nothing more.
+    Reported,
 }
 
 impl Failure {
@@ -40,6 +42,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::BrokenPipe => write!(f, "broken pipe"),
+            Failure::Reported => write!(f, "failed (said above)"),
             Failure::Message(m) => f.write_str(m),
         }
     }

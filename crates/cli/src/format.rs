@@ -199,6 +199,16 @@ pub fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
+/// A compaction revision for a human: etcd keeps -1 (or 0) when the store was never
+/// compacted; people read "none". JSON keeps etcd's number.
+pub fn compaction(rev: i64) -> String {
+    if rev > 0 {
+        rev.to_string()
+    } else {
+        "none".to_string()
+    }
+}
+
 /// A key for a human: as is when it is printable UTF-8, else Go-quoted.
 pub fn readable(b: &[u8]) -> String {
     match std::str::from_utf8(b) {

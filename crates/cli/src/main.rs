@@ -11,7 +11,9 @@ mod commands;
 mod decoded;
 mod fail;
 mod format;
+mod input;
 mod output;
+mod style;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     // A closed stdout (`| head`) ends a command that only prints at once, silently (exit 0,
     // its only verdict); a command whose exit status is a verdict (diff, verify, audit) runs
     // to the end with its output discarded, so that `diff A B | head -1` still exits 1.
+    style::init(cli.global.color, cli.global.hex, cli.global.quiet);
     let finish_on_close = cli.command.has_verdict();
     let stdout = fail::PipeGuard::new(std::io::stdout().lock(), finish_on_close);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Found) => ExitCode::from(1),
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Failure::Reported) => ExitCode::from(2),
         Err(f) => {
             drop(out);
             let _ = writeln!(err, "etcdsnap: {f}");

@@ -124,6 +124,22 @@ fn jsonl_lines_are_the_json_listing() {
     for k in ["a", "b", "summary", "groups"] {
         assert_eq!(last[k], doc[k], "{k}");
     }
+    // audit: one line per object not encrypted (the json lists, tagged), then the counts.
+    let k8s = db("h5-k8s.db");
+    let doc = json(&["audit", &k8s, "-w", "json"], 1);
+    let mut got = lines(&["audit", &k8s, "-w", "jsonl"], 1);
+    let last = got.pop().unwrap();
+    assert_eq!(last["total"], doc["total"]);
+    assert_eq!(last["encrypted"], doc["encrypted"]);
+    let plain: Vec<Value> = got
+        .into_iter()
+        .filter(|l| l["finding"] == "plaintext")
+        .map(|mut l| {
+            l.as_object_mut().unwrap().remove("finding");
+            l
+        })
+        .collect();
+    assert_eq!(plain, doc["plaintext"].as_array().unwrap().clone());
 }
 
 #[test]

@@ -624,6 +624,7 @@ fn stats_schema_groupings_and_rev() {
             "compact_revision",
             "current_revision",
             "keys",
+            "keys_selected",
             "revision",
             "revisions_stored"
         ]
@@ -809,12 +810,18 @@ fn audit_exit_codes_gate_a_pipeline() {
         1,
     );
     assert_eq!(both["total"], 16);
-    // A resource with nothing stored: vacuously all encrypted, and said so.
-    let none = ok(&["audit", &h5(), "--resource", "nothing-here"], 0);
-    assert!(none.contains("no object of these resources"));
-    // Before the Secrets were written (they come last in h5), nothing to flag.
-    let early = json(&["audit", &h5(), "--rev", "149", "-w", "json"], 0);
-    assert_eq!(early["total"], 0);
+    // A resource with nothing stored, or a revision before the Secrets were written (they
+    // come last in h5): nothing audited, so the gate does not pass (exit 2, saying what was
+    // looked for; issue 14).
+    for args in [
+        vec!["audit", &h5(), "--resource", "nothing-here"],
+        vec!["audit", &h5(), "--rev", "149", "-w", "json"],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty());
+        assert!(stderr(&o).contains("nothing to audit: no object under /registry/"));
+    }
     // --history: h1's older Secret revisions are encrypted too; h5's older Pod revisions are
     // as many as `stats` counts as pod history, all plaintext.
     let h = json(

@@ -166,7 +166,13 @@ fn get_exit_codes() {
     ] {
         let o = run(&["get", &db, "foo", "--rev", rev]);
         assert_eq!(o.status.code(), Some(2));
-        assert_eq!(stderr(&o), format!("etcdsnap: {msg}\n"));
+        // etcd's words, then the file and the revisions it holds.
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "etcdsnap: {msg} ({db}: --rev {rev}; newest revision 256, compacted at 226; --rev 0 reads the newest)\n"
+            )
+        );
         assert!(o.stdout.is_empty());
     }
     let o = run(&["get", &db, ""]);
@@ -222,10 +228,12 @@ fn get_equals_etcdctl_in_every_format() {
             // Server errors (compacted, future, empty key): etcd's words, our exit code.
             1 => {
                 assert_eq!(o.status.code(), Some(2), "{what}");
-                assert_eq!(
-                    stderr(&o),
-                    format!("etcdsnap: {}\n", error.unwrap()),
-                    "{what}"
+                // etcd's words first; revision errors then name the file and its range.
+                let err = stderr(&o);
+                let words = format!("etcdsnap: {}", error.unwrap());
+                assert!(
+                    err == format!("{words}\n") || err.starts_with(&format!("{words} (")),
+                    "{what}: {err}"
                 );
                 assert!(o.stdout.is_empty(), "{what}");
             }
@@ -237,10 +245,12 @@ fn get_equals_etcdctl_in_every_format() {
             }
             _ => {
                 assert_eq!(o.status.code(), Some(2), "{what}");
-                assert_eq!(
-                    stderr(&o),
-                    format!("etcdsnap: {}\n", error.unwrap()),
-                    "{what}"
+                // etcd's words first; revision errors then name the file and its range.
+                let err = stderr(&o);
+                let words = format!("etcdsnap: {}", error.unwrap());
+                assert!(
+                    err == format!("{words}\n") || err.starts_with(&format!("{words} (")),
+                    "{what}: {err}"
                 );
             }
         }
@@ -270,10 +280,13 @@ fn hashkv_shapes() {
     );
     let o = run(&["hashkv", &db, "--rev", "226"]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(
-        stderr(&o),
-        "etcdsnap: etcdserver: mvcc: required revision has been compacted\n"
+    assert!(
+        stderr(&o)
+            .starts_with("etcdsnap: etcdserver: mvcc: required revision has been compacted ("),
+        "{}",
+        stderr(&o)
     );
+    assert!(stderr(&o).contains("newest revision 256, compacted at 226"));
 }
 
 #[test]
@@ -389,7 +402,7 @@ fn info_shapes() {
     lease.sort();
     assert_eq!(
         lease,
-        ["attached_keys", "id", "id_hex", "remaining_ttl", "ttl"]
+        ["attached_keys", "id", "id_decimal", "remaining_ttl", "ttl"]
     );
     let mut member = keys(&v["cluster"]["members"][0]);
     member.sort();

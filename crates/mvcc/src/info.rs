@@ -113,20 +113,31 @@ pub struct StoreInfo {
     pub live_keys: u64,
 }
 
+/// Ids in our JSON are hex strings, as etcdctl prints them for people: member and lease ids
+/// go past 2^53, where JSON readers (jq, JavaScript) round numbers.
+fn hex_ids<S: serde::Serializer>(ids: &[u64], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(ids.iter().map(|id| format!("{id:x}")))
+}
+
+/// A decimal id as a JSON string (exact whatever the reader).
+fn decimal_string<S: serde::Serializer>(id: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
 /// Raft's ConfState as etcd stores it in `meta/confState`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ConfState {
     /// Voting members.
-    #[serde(default)]
+    #[serde(default, serialize_with = "hex_ids")]
     pub voters: Vec<u64>,
     /// Learners.
-    #[serde(default)]
+    #[serde(default, serialize_with = "hex_ids")]
     pub learners: Vec<u64>,
     /// Voters of the outgoing configuration (joint consensus).
-    #[serde(default)]
+    #[serde(default, serialize_with = "hex_ids")]
     pub voters_outgoing: Vec<u64>,
     /// Learners to add when leaving joint consensus.
-    #[serde(default)]
+    #[serde(default, serialize_with = "hex_ids")]
     pub learners_next: Vec<u64>,
     /// Leave joint consensus automatically.
     #[serde(default)]
@@ -190,9 +201,12 @@ struct MemberJson {
 /// A lease of the `lease` bucket.
 #[derive(Debug, Clone, Serialize)]
 pub struct LeaseInfo {
-    /// Lease id, decimal (as in etcd's JSON).
+    /// Lease id; in JSON `id_decimal`, a string (ids go past 2^53, where JSON readers such
+    /// as jq round numbers).
+    #[serde(rename = "id_decimal", serialize_with = "decimal_string")]
     pub id: i64,
-    /// Lease id, 16 hex digits (as etcdctl prints it).
+    /// Lease id, 16 hex digits (as etcdctl prints it); in JSON `id`, like every id.
+    #[serde(rename = "id")]
     pub id_hex: String,
     /// Granted TTL in seconds.
     pub ttl: i64,
@@ -205,9 +219,11 @@ pub struct LeaseInfo {
 /// A lease id carried by live keys but absent from the `lease` bucket.
 #[derive(Debug, Clone, Serialize)]
 pub struct MissingLease {
-    /// Lease id, decimal.
+    /// Lease id; in JSON `id_decimal`, a string.
+    #[serde(rename = "id_decimal", serialize_with = "decimal_string")]
     pub id: i64,
-    /// Lease id, hex.
+    /// Lease id, hex; in JSON `id`.
+    #[serde(rename = "id")]
     pub id_hex: String,
     /// Live keys carrying it.
     pub attached_keys: u64,

@@ -96,6 +96,13 @@ impl Snapshot {
         &self.path
     }
 
+    /// The same snapshot, named `path` in reports and messages (the binary maps a temporary
+    /// copy of a stream or of a compressed backup, and shows the user's argument).
+    pub fn shown_as(mut self, path: PathBuf) -> Snapshot {
+        self.path = path;
+        self
+    }
+
     /// True when the user named a data directory and we read its `member/snap/db`.
     pub fn from_data_dir(&self) -> bool {
         self.from_data_dir

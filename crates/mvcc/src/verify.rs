@@ -276,6 +276,25 @@ pub fn verify(source: Arc<Source>, opts: &VerifyOptions) -> Report {
         (check_trailer(bytes), check_db(&source, &copts))
     };
     let (mut checks, pages, etcd) = rest;
+    let mut trailer = trailer;
+    if trailer.status == Status::Note {
+        // The note about a member's db and --skip-hash-check is for a sound bbolt file only.
+        let metas_failed = checks
+            .iter()
+            .any(|c| c.name == "metas" && c.status == Status::Fail);
+        let missing = pages.as_ref().map_or(0, |p| p.missing);
+        if missing > 0 {
+            trailer.summary = format!(
+                "no sha256 trailer: the file is truncated ({} bytes, {missing} pages missing at the end), so a trailer would be lost too",
+                bytes.len()
+            );
+        } else if metas_failed {
+            trailer.summary = format!(
+                "no sha256 trailer ({} bytes): not a bbolt file (see the metas check)",
+                bytes.len()
+            );
+        }
+    }
     checks.insert(0, trailer);
     let mut r = Report::finish(bytes.len() as u64, checks);
     r.pages = pages;

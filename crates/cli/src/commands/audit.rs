@@ -199,9 +199,104 @@ fn report_with_history(
     })
 }
 
+/// kubectl's names of built-in resources (singular, plural, short) and the resource as the
+/// API server writes it in keys. Anything else is taken as written (`example.com/widgets`).
+const RESOURCE_NAMES: &[(&[&str], &str)] = &[
+    (&["secret", "secrets"], "secrets"),
+    (&["configmap", "configmaps", "cm"], "configmaps"),
+    (&["pod", "pods", "po"], "pods"),
+    (&["service", "services", "svc"], "services/specs"),
+    (&["endpoints", "ep"], "services/endpoints"),
+    (&["node", "nodes", "no", "minions"], "minions"),
+    (&["namespace", "namespaces", "ns"], "namespaces"),
+    (
+        &["serviceaccount", "serviceaccounts", "sa"],
+        "serviceaccounts",
+    ),
+    (&["event", "events", "ev"], "events"),
+    (
+        &["persistentvolume", "persistentvolumes", "pv"],
+        "persistentvolumes",
+    ),
+    (
+        &["persistentvolumeclaim", "persistentvolumeclaims", "pvc"],
+        "persistentvolumeclaims",
+    ),
+    (&["deployment", "deployments", "deploy"], "deployments"),
+    (&["replicaset", "replicasets", "rs"], "replicasets"),
+    (&["statefulset", "statefulsets", "sts"], "statefulsets"),
+    (&["daemonset", "daemonsets", "ds"], "daemonsets"),
+    (&["job", "jobs"], "jobs"),
+    (&["cronjob", "cronjobs", "cj"], "cronjobs"),
+    (&["ingress", "ingresses", "ing"], "ingress"),
+    (
+        &[
+            "replicationcontroller",
+            "replicationcontrollers",
+            "rc",
+            "controllers",
+        ],
+        "controllers",
+    ),
+    (&["role", "roles"], "roles"),
+    (&["rolebinding", "rolebindings"], "rolebindings"),
+    (&["clusterrole", "clusterroles"], "clusterroles"),
+    (
+        &["clusterrolebinding", "clusterrolebindings"],
+        "clusterrolebindings",
+    ),
+    (&["lease", "leases"], "leases"),
+    (&["storageclass", "storageclasses", "sc"], "storageclasses"),
+    (
+        &["priorityclass", "priorityclasses", "pc"],
+        "priorityclasses",
+    ),
+    (
+        &[
+            "customresourcedefinition",
+            "customresourcedefinitions",
+            "crd",
+            "crds",
+        ],
+        "apiextensions.k8s.io/customresourcedefinitions",
+    ),
+];
+
+/// The resource as written in keys for a name a user typed (kubectl's singular, plural or
+/// short name, any case; a `/`-qualified name as is).
+pub fn resource_in_keys(name: &str) -> String {
+    let lower = name.trim().trim_matches('/').to_ascii_lowercase();
+    RESOURCE_NAMES
+        .iter()
+        .find(|(names, _)| names.contains(&lower.as_str()))
+        .map_or(lower.clone(), |(_, r)| (*r).to_string())
+}
+
 /// Runs `audit`.
 pub fn run(snap: &Snapshot, cfg: &AuditConfig, out: &mut dyn Write) -> CmdResult {
     let findings = report(snap, cfg)?;
+    if findings.report.total == 0 {
+        // A gate that looked at nothing must not pass.
+        let prefix = cfg.etcd_prefix.trim_end_matches('/');
+        let looked: Vec<String> = cfg
+            .resources
+            .iter()
+            .map(|r| format!("{prefix}/{r}/"))
+            .collect();
+        return Err(Failure::at(
+            snap.path(),
+            format!(
+                "nothing to audit: no object under {} at revision {}{}; a gate that audited nothing does not pass (check --resource, --etcd-prefix and the keys selected)",
+                looked.join(", "),
+                findings.revision,
+                if cfg.range == KeyRange::all() {
+                    ""
+                } else {
+                    " in the keys selected"
+                }
+            ),
+        ));
+    }
     let clean = findings.all_encrypted();
     match cfg.format {
         AuditFormat::Json => {
@@ -212,6 +307,45 @@ pub fn run(snap: &Snapshot, cfg: &AuditConfig, out: &mut dyn Write) -> CmdResult
                 history: findings.history,
             };
             serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        AuditFormat::Jsonl => {
+            // One line per finding (`"finding"`: plaintext, not_readable, older_revision),
+            // then the counts: the -w json document without its lists.
+            let mut line = |finding: &str, item: serde_json::Value| -> std::io::Result<()> {
+                let mut v = item;
+                v["finding"] = serde_json::Value::String(finding.into());
+                serde_json::to_writer(&mut *out, &v).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")
+            };
+            let r = &findings.report;
+            for (finding, items) in [("plaintext", &r.plaintext), ("not_readable", &r.other)] {
+                for item in items {
+                    line(
+                        finding,
+                        serde_json::to_value(item).map_err(std::io::Error::from)?,
+                    )?;
+                }
+            }
+            if let Some(h) = &findings.history {
+                for item in &h.not_encrypted {
+                    line(
+                        "older_revision",
+                        serde_json::to_value(item).map_err(std::io::Error::from)?,
+                    )?;
+                }
+            }
+            let summary = serde_json::json!({
+                "revision": findings.revision,
+                "all_encrypted": clean,
+                "resources": r.resources,
+                "total": r.total,
+                "encrypted": r.encrypted,
+                "plaintext": r.plaintext.len(),
+                "not_readable": r.other.len(),
+                "older_revisions_not_encrypted": findings.history.as_ref().map(|h| h.not_encrypted.len()),
+            });
+            serde_json::to_writer(&mut *out, &summary).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
         AuditFormat::Text => write_text(&findings, out)?,

@@ -10,15 +10,17 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use etcdsnap_k8s::{DecodeOptions, KeyInfo, ValueKind, classify, group_prefix, parse_key};
+use etcdsnap_k8s::{KeyInfo, group_prefix, parse_key};
 use etcdsnap_mvcc::diff::{Change, ChangeKind, DiffSummary, diff};
 use etcdsnap_mvcc::keyspace::{Keyspace, ScanOptions, keyspace_at};
 use etcdsnap_mvcc::proto::KeyValueRef;
 use etcdsnap_mvcc::{KeyRange, Snapshot};
 
 use crate::args::DiffFormat;
+use crate::decoded::{Decoded, decode_value};
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::{b64, readable};
+use crate::format::b64;
+use crate::style::{Paint, paint};
 
 /// What `diff` was asked to do.
 #[derive(Debug, Clone)]
@@ -88,6 +90,9 @@ pub fn run(cfg: &DiffConfig, out: &mut dyn Write, err: &mut dyn Write) -> CmdRes
     });
     let ka = ka.map_err(|e| Failure::at(a.path(), e))?;
     let kb = kb.map_err(|e| Failure::at(b.path(), e))?;
+    if cfg.range.is_single() && ka.kvs.is_empty() && kb.kvs.is_empty() {
+        super::note_single_key_absent(&cfg.range, "in neither snapshot", err);
+    }
 
     let mut w = Writer {
         cfg,
@@ -128,7 +133,8 @@ fn side_json(kv: &KeyValueRef<'_>, values: bool) -> serde_json::Value {
         "create_revision": kv.create_revision,
         "mod_revision": kv.mod_revision,
         "version": kv.version,
-        "lease": kv.lease,
+        // Ids are hex strings in our JSON (past 2^53 JSON readers round numbers).
+        "lease": format!("{:x}", kv.lease),
         "value_size": kv.value.len(),
     });
     if values {
@@ -210,16 +216,16 @@ impl Writer<'_, '_> {
     }
 
     fn change_text(&mut self, c: &Change<'_, '_>) -> Result<(), Failure> {
-        let key = readable(c.key_bytes());
+        let key = crate::style::key(c.key_bytes());
         match (c.kind, &c.a, &c.b) {
             (ChangeKind::Added, _, Some(b)) => {
-                writeln!(self.out, "+ {key}")?;
+                writeln!(self.out, "{}", paint(Paint::Green, &format!("+ {key}")))?;
                 if self.cfg.values {
                     self.value_text(c.key_bytes(), None, Some(b.value))?;
                 }
             }
             (ChangeKind::Deleted, Some(a), _) => {
-                writeln!(self.out, "- {key}")?;
+                writeln!(self.out, "{}", paint(Paint::Red, &format!("- {key}")))?;
                 if self.cfg.values {
                     self.value_text(c.key_bytes(), Some(a.value), None)?;
                 }
@@ -240,7 +246,11 @@ impl Writer<'_, '_> {
                 if a.lease != b.lease {
                     moved.push_str(&format!(", lease {:x} -> {:x}", a.lease, b.lease));
                 }
-                writeln!(self.out, "~ {key} ({what}, {moved})")?;
+                writeln!(
+                    self.out,
+                    "{}",
+                    paint(Paint::Yellow, &format!("~ {key} ({what}, {moved})"))
+                )?;
                 if self.cfg.values && c.value_changed {
                     self.value_text(c.key_bytes(), Some(a.value), Some(b.value))?;
                 }
@@ -274,16 +284,14 @@ impl Writer<'_, '_> {
                 let d = similar::TextDiff::from_lines(x.as_str(), y.as_str());
                 for op in d.ops() {
                     for change in d.iter_changes(op) {
-                        let sign = match change.tag() {
-                            similar::ChangeTag::Delete => "-",
-                            similar::ChangeTag::Insert => "+",
+                        let (sign, colour) = match change.tag() {
+                            similar::ChangeTag::Delete => ("-", Paint::Red),
+                            similar::ChangeTag::Insert => ("+", Paint::Green),
                             similar::ChangeTag::Equal => continue,
                         };
                         let line = change.value();
-                        write!(self.out, "    {sign} {line}")?;
-                        if !line.ends_with('\n') {
-                            writeln!(self.out)?;
-                        }
+                        let line = line.strip_suffix('\n').unwrap_or(line);
+                        writeln!(self.out, "{}", paint(colour, &format!("    {sign} {line}")))?;
                     }
                 }
             }
@@ -402,25 +410,26 @@ impl Rendered {
     }
 }
 
+/// A value rendered the way `get --decode` shows it (the same document, field order and
+/// Secret hiding, from [`crate::decoded`]), or, when it is not text, its class and fingerprint.
 fn render_value(key: &[u8], v: &[u8], show_secrets: bool) -> Rendered {
-    let opaque = |class| Rendered::Opaque {
-        class,
-        len: v.len(),
-        fingerprint: xxhash_rust::xxh3::xxh3_64(v),
-    };
-    let kind = classify(v);
-    match kind {
-        ValueKind::Protobuf { .. } | ValueKind::Json { .. } => {
-            match etcdsnap_k8s::decode(v, &DecodeOptions { show_secrets }) {
-                Ok(obj) => serde_json::to_string_pretty(&obj.to_document())
-                    .map(|s| Rendered::Text(s + "\n"))
-                    .unwrap_or_else(|_| opaque(kind.class())),
-                Err(_) => opaque(kind.class()),
+    let d = decode_value(key, v, show_secrets);
+    match d {
+        Decoded::Object { .. } | Decoded::Text(_) => {
+            let mut buf = Vec::new();
+            match d.write_text(&mut buf) {
+                Ok(()) => Rendered::Text(String::from_utf8_lossy(&buf).into_owned()),
+                Err(_) => Rendered::Opaque {
+                    class: d.class(),
+                    len: v.len(),
+                    fingerprint: xxhash_rust::xxh3::xxh3_64(v),
+                },
             }
         }
-        ValueKind::Text if !is_secret(key) || show_secrets => {
-            Rendered::Text(String::from_utf8_lossy(v).into_owned())
-        }
-        _ => opaque(kind.class()),
+        _ => Rendered::Opaque {
+            class: d.class(),
+            len: v.len(),
+            fingerprint: xxhash_rust::xxh3::xxh3_64(v),
+        },
     }
 }

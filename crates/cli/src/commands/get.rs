@@ -76,9 +76,22 @@ pub fn sort(by: Option<SortBy>, order: Option<Order>) -> (SortTarget, SortOrder)
 /// itself would refuse, the file and the reason otherwise.
 pub fn failure(snap: &Snapshot, e: Error) -> Failure {
     match e {
-        Error::Compacted { .. } | Error::FutureRevision { .. } | Error::EmptyKey => {
-            Failure::Message(e.to_string())
+        Error::Compacted { requested, .. } | Error::FutureRevision { requested, .. } => {
+            // etcd's words first (scripts match them), then what etcd's client cannot say:
+            // which file, and which revisions it holds.
+            let range = match snap.revisions() {
+                Ok(r) if r.compact > 0 => {
+                    format!("newest revision {}, compacted at {}", r.current, r.compact)
+                }
+                Ok(r) => format!("newest revision {}, never compacted", r.current),
+                Err(_) => String::new(),
+            };
+            Failure::Message(format!(
+                "{e} ({}: --rev {requested}; {range}; --rev 0 reads the newest)",
+                snap.path().display()
+            ))
         }
+        Error::EmptyKey => Failure::Message(e.to_string()),
         e => Failure::at(snap.path(), e),
     }
 }
@@ -113,7 +126,16 @@ fn write_simple(
         // etcdctl refuses --count-only here; the count alone is the useful answer.
         return writeln!(out, "{}", resp.count);
     }
+    let hex = crate::style::get().hex;
     for kv in &resp.kvs {
+        if hex {
+            // etcdctl's --hex: every byte of key and value as \xNN.
+            if !cfg.print_value_only {
+                writeln!(out, "{}", crate::style::hex_escape(kv.key))?;
+            }
+            writeln!(out, "{}", crate::style::hex_escape(kv.value))?;
+            continue;
+        }
         if !cfg.print_value_only {
             out.write_all(kv.key)?;
             out.write_all(b"\n")?;
@@ -132,8 +154,8 @@ fn write_simple_decoded(
 ) -> std::io::Result<()> {
     for kv in &resp.kvs {
         if !cfg.print_value_only {
-            out.write_all(kv.key)?;
-            out.write_all(b"\n")?;
+            // A readable view: keys escaped as history, stats and diff show them.
+            writeln!(out, "{}", crate::style::key(kv.key))?;
         }
         decode_value(kv.key, kv.value, cfg.show_secrets).write_text(out)?;
     }

@@ -10,7 +10,8 @@
 //! JSON form, one document:
 //! `{"revision":CUR,"compact_revision":C,"keys":[{"key":"<b64>","live":bool,"revisions":
 //! [{"main":M,"sub":S,"tombstone":bool,"create_revision":C,"mod_revision":M,"version":V,
-//! "lease":L,"value_size":N}]}]}` with every field always present. JSONL form: each object of
+//! "lease":"HEX","value_size":N}]}]}` with every field always present (the lease id a hex
+//! string, as every id in our JSON). JSONL form: each object of
 //! `keys` on its own line, streamed.
 
 use std::io::Write;
@@ -20,7 +21,7 @@ use etcdsnap_mvcc::{KeyHistory, KeyRange, RevIndex, Snapshot};
 use crate::args::HistoryFormat;
 use crate::commands::get::failure;
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::{b64, readable};
+use crate::format::b64;
 
 /// Runs `history`.
 pub fn run(
@@ -28,9 +29,13 @@ pub fn run(
     range: &KeyRange,
     format: HistoryFormat,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> CmdResult {
     let index = RevIndex::build_in(snap, range).map_err(|e| failure(snap, e))?;
     let store = index.store();
+    if range.is_single() && index.range(range).next().is_none() {
+        super::note_single_key_absent(range, "not in the file", err);
+    }
     match format {
         HistoryFormat::Simple => {
             for h in index.range(range) {
@@ -73,7 +78,7 @@ fn write_simple(
     writeln!(
         out,
         "{}  ({} revision{}, {} generation{}, {})",
-        readable(h.key()),
+        crate::style::key(h.key()),
         revs.len(),
         plural(revs.len()),
         gens,
@@ -92,7 +97,7 @@ fn write_simple(
             let kv = r.decode().map_err(|e| failure(snap, e))?;
             writeln!(
                 out,
-                "  {rev:<12} put     create={} mod={} version={} lease={} size={}",
+                "  {rev:<12} put     create={} mod={} version={} lease={:x} size={}",
                 kv.create_revision,
                 kv.mod_revision,
                 kv.version,
@@ -121,7 +126,7 @@ fn write_json(
             s.push(',');
         }
         s.push_str(&format!(
-            r#"{{"main":{},"sub":{},"tombstone":{},"create_revision":{},"mod_revision":{},"version":{},"lease":{},"value_size":{}}}"#,
+            r#"{{"main":{},"sub":{},"tombstone":{},"create_revision":{},"mod_revision":{},"version":{},"lease":"{:x}","value_size":{}}}"#,
             r.main(),
             r.sub(),
             r.is_tombstone(),

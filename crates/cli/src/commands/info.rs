@@ -9,7 +9,8 @@ use etcdsnap_mvcc::info::{self, Info};
 use crate::args::InfoFormat;
 use crate::commands::get::failure;
 use crate::fail::{CmdResult, Outcome};
-use crate::format::{Table, humanize_bytes};
+use crate::format::{Table, compaction, humanize_bytes, readable};
+use crate::style::{Paint, paint};
 
 /// Runs `info`.
 pub fn run(snap: &Snapshot, format: InfoFormat, threads: usize, out: &mut dyn Write) -> CmdResult {
@@ -39,7 +40,7 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
     let f = &info.file;
     let s = &info.store;
     let c = &info.cluster;
-    writeln!(out, "FILE")?;
+    writeln!(out, "{}", paint(Paint::Bold, "FILE"))?;
     writeln!(out, "  path                 {}", snap.path().display())?;
     writeln!(
         out,
@@ -70,7 +71,7 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
         )?,
     }
     writeln!(out)?;
-    writeln!(out, "STORE")?;
+    writeln!(out, "{}", paint(Paint::Bold, "STORE"))?;
     writeln!(out, "  consistent index     {}", opt(&s.consistent_index))?;
     writeln!(out, "  term                 {}", opt(&s.term))?;
     match &s.conf_state {
@@ -90,7 +91,7 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
     writeln!(
         out,
         "  compaction           {} (scheduled {}, finished {}){}",
-        s.compact_revision,
+        compaction(s.compact_revision),
         opt(&s.scheduled_compact_revision),
         opt(&s.finished_compact_revision),
         if s.compaction_interrupted {
@@ -102,7 +103,7 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
     writeln!(out, "  revisions stored     {}", s.revisions_stored)?;
     writeln!(out, "  live keys            {}", s.live_keys)?;
     writeln!(out)?;
-    writeln!(out, "CLUSTER")?;
+    writeln!(out, "{}", paint(Paint::Bold, "CLUSTER"))?;
     writeln!(out, "  version              {}", opt(&c.version))?;
     match &c.downgrade {
         Some(d) => writeln!(
@@ -134,7 +135,11 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
     }
     out.write_all(t.render_etcd().as_bytes())?;
     writeln!(out)?;
-    writeln!(out, "LEASES ({})", info.leases.len())?;
+    writeln!(
+        out,
+        "{}",
+        paint(Paint::Bold, &format!("LEASES ({})", info.leases.len()))
+    )?;
     if !info.leases.is_empty() {
         let mut t = Table::new(&[
             "id",
@@ -214,16 +219,26 @@ pub fn write_text(info: &Info, snap: &Snapshot, out: &mut dyn Write) -> std::io:
         out.write_all(t.render_etcd().as_bytes())?;
     }
     writeln!(out)?;
-    writeln!(out, "ALARMS ({})", info.alarms.len())?;
+    writeln!(
+        out,
+        "{}",
+        paint(Paint::Bold, &format!("ALARMS ({})", info.alarms.len()))
+    )?;
     for al in &info.alarms {
         writeln!(out, "  member {}: {}", al.member_id, al.alarm)?;
     }
     writeln!(out)?;
-    writeln!(out, "BUCKETS ({})", f.buckets.len())?;
-    let mut t = Table::new(&["bucket", "entries", "pages"]);
+    writeln!(
+        out,
+        "{}",
+        paint(Paint::Bold, &format!("BUCKETS ({})", f.buckets.len()))
+    )?;
+    // The same layout as stats' bucket table: names left-aligned and quoted when not
+    // printable, numbers right-aligned.
+    let mut t = Table::new(&["bucket", "entries", "pages"]).left_columns(1);
     for b in &f.buckets {
         t.row(vec![
-            b.name.clone(),
+            readable(b.name.as_bytes()),
             b.entries.to_string(),
             b.pages.to_string(),
         ]);

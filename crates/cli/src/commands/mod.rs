@@ -7,6 +7,7 @@ pub mod get;
 mod hashkv;
 mod history;
 mod info;
+mod many;
 mod stats;
 mod status;
 mod verify;
@@ -23,8 +24,10 @@ use crate::args::{
     AuditFormat, Cli, Command, DiffFormat, Format, GetFormat, HashKvFormat, HistoryFormat,
     InfoFormat, KeySelection, StatsFormat, StatusFormat, VerifyFormat,
 };
-use crate::fail::{CmdResult, Failure};
+use crate::fail::{CmdResult, Failure, Outcome};
+use crate::input;
 use crate::output::{choose, with_yaml};
+use crate::style::Progress;
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
@@ -53,9 +56,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 format: o.format,
                 threads: d.threads.unwrap_or_else(default_threads),
             };
-            with_yaml(o.yaml, out, |out| diff::run(&cfg, out, err))
+            let mut out = Progress::start(format!(
+                "diff: reading {} and {}",
+                cfg.a.display(),
+                cfg.b.display()
+            ))
+            .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| diff::run(&cfg, out, err))
         }
-        Command::Status { file, threads } => {
+        Command::Status { files, threads } => {
             let o = choose(
                 w,
                 "status",
@@ -67,14 +76,17 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                     (Format::Fields, StatusFormat::Fields),
                 ],
             )?;
-            let snap = open(&file, err)?;
+            let threads = threads.unwrap_or_else(default_threads);
+            if let [file] = files.as_slice() {
+                let snap = open_etcd(file, err)?;
+                let mut out = Progress::start(format!("status: hashing {}", snap.path().display()))
+                    .until_output(out);
+                return with_yaml(o.yaml, &mut out, |out| {
+                    status::run(&snap, o.format, threads, out)
+                });
+            }
             with_yaml(o.yaml, out, |out| {
-                status::run(
-                    &snap,
-                    o.format,
-                    threads.unwrap_or_else(default_threads),
-                    out,
-                )
+                many::status(&files, o.format, threads, out, err)
             })
         }
         Command::Get {
@@ -141,7 +153,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             let range = keys.range();
             let snap = open(&file, err)?;
             with_yaml(o.yaml, out, |out| {
-                history::run(&snap, &range, o.format, out)
+                history::run(&snap, &range, o.format, out, err)
             })
         }
         Command::Hashkv { file, rev, threads } => {
@@ -156,7 +168,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             let snap = open(&file, err)?;
-            with_yaml(o.yaml, out, |out| {
+            let mut out = Progress::start(format!("hashkv: hashing {}", snap.path().display()))
+                .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| {
                 hashkv::run(
                     &snap,
                     rev.rev,
@@ -178,7 +192,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             let snap = open(&file, err)?;
-            with_yaml(o.yaml, out, |out| {
+            let mut out = Progress::start(format!("info: reading {}", snap.path().display()))
+                .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| {
                 info::run(
                     &snap,
                     o.format,
@@ -216,7 +232,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 threads: threads.unwrap_or_else(default_threads).max(1),
             };
             let snap = open(&file, err)?;
-            with_yaml(o.yaml, out, |out| stats::run(&snap, &cfg, out))
+            let mut out = Progress::start(format!("stats: reading {}", snap.path().display()))
+                .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| stats::run(&snap, &cfg, out, err))
         }
         Command::Audit {
             file,
@@ -234,12 +252,19 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                     (Format::Simple, AuditFormat::Text),
                     (Format::Json, AuditFormat::Json),
                     (Format::Yaml, AuditFormat::Json),
+                    (Format::Jsonl, AuditFormat::Jsonl),
                 ],
             )?;
             if resources.is_empty() {
                 resources.push("secrets".into());
             }
-            resources.dedup();
+            let mut named: Vec<String> = Vec::new();
+            for r in resources.iter().map(|r| audit::resource_in_keys(r)) {
+                if !named.contains(&r) {
+                    named.push(r);
+                }
+            }
+            let resources = named;
             let cfg = audit::AuditConfig {
                 rev: rev.rev,
                 range: keys.range(),
@@ -250,9 +275,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 history,
             };
             let snap = open(&file, err)?;
-            with_yaml(o.yaml, out, |out| audit::run(&snap, &cfg, out))
+            let mut out = Progress::start(format!("audit: reading {}", snap.path().display()))
+                .until_output(out);
+            with_yaml(o.yaml, &mut out, |out| audit::run(&snap, &cfg, out))
         }
-        Command::Verify { file, max_findings } => {
+        Command::Verify {
+            files,
+            max_findings,
+        } => {
             let o = choose(
                 w,
                 "verify",
@@ -262,12 +292,21 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                     (Format::Yaml, VerifyFormat::Json),
                 ],
             )?;
-            let cfg = verify::Config {
-                path: file,
-                format: o.format,
-                max_findings,
-            };
-            with_yaml(o.yaml, out, |out| verify::run(&cfg, out, err))
+            with_yaml(o.yaml, out, |out| {
+                many::each(&files, err, |path, err, first| {
+                    if !first && o.format == VerifyFormat::Text {
+                        writeln!(out)?;
+                    }
+                    let cfg = verify::Config {
+                        path: path.to_path_buf(),
+                        format: o.format,
+                        max_findings,
+                    };
+                    let mut out = Progress::start(format!("verify: checking {}", path.display()))
+                        .until_output(&mut *out);
+                    verify::run(&cfg, &mut out, err)
+                })
+            })
         }
         Command::Version => {
             let o = choose(
@@ -285,6 +324,29 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             let format = a.write_out.or(w);
             export::run(a, format, err, out)
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "etcdsnap", out);
+            Ok(Outcome::Clean)
+        }
+        Command::Man { command } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Propagates the global flags (-w, --hex, ...) into each command's page.
+            cmd.build();
+            let man = match &command {
+                None => clap_mangen::Man::new(cmd),
+                Some(name) => {
+                    let Some(sub) = cmd.find_subcommand(name) else {
+                        return Err(Failure::usage(format!(
+                            "man: no command {name:?} (etcdsnap --help lists them)"
+                        )));
+                    };
+                    clap_mangen::Man::new(sub.clone()).title(format!("etcdsnap-{name}"))
+                }
+            };
+            man.render(out)?;
+            Ok(Outcome::Clean)
+        }
     }
 }
 
@@ -299,6 +361,16 @@ impl KeySelection {
         let end = self.range_end.as_deref().map(arg_bytes);
         get::key_range(&key, end.as_deref(), self.prefix, self.from_key)
     }
+}
+
+/// Says on stderr that a KEY without `--prefix` selected one exact key that does not exist:
+/// `diff A B /registry/pods/` compares nothing, which is rarely what was meant.
+pub fn note_single_key_absent(range: &KeyRange, where_: &str, err: &mut dyn Write) {
+    let _ = writeln!(
+        err,
+        "etcdsnap: note: {} is one exact key (no --prefix) and it is {where_}; for every key under it add --prefix",
+        crate::format::readable(range.start())
+    );
 }
 
 /// The bytes of a command-line argument (keys may be any bytes on Unix).
@@ -319,22 +391,30 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Opens a snapshot (or a data directory's db), saying on stderr which file a directory led to.
-pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
-    // Snapshot::open refuses a bare directory itself (Error::NotADataDir).
-    let snap = Snapshot::open(path).map_err(|e| Failure::at(path, e))?;
-    if snap.from_data_dir() {
-        let _ = writeln!(err, "etcdsnap: reading {}", snap.path().display());
+/// [`open`], and refuses a bbolt file without etcd's `key` and `meta` buckets (etcdutl's
+/// status prints zeros for one; every other command says it is not etcd's).
+pub fn open_etcd(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
+    let snap = open(path, err)?;
+    for bucket in [&b"key"[..], b"meta"] {
+        snap.required(bucket)
+            .map_err(|e| Failure::at(snap.path(), e))?;
     }
     Ok(snap)
 }
 
-/// A directory is accepted only when it is an etcd data directory (for `verify`, which reads
-/// the file without [`Snapshot::open`]); the same words as [`etcdsnap_mvcc::Error::NotADataDir`].
-pub fn not_a_bare_directory(path: &Path) -> Result<(), Failure> {
-    let (file, _) = etcdsnap_mvcc::snapshot::resolve_path(path);
-    if file.is_dir() {
-        return Err(Failure::at(path, etcdsnap_mvcc::Error::NotADataDir));
+/// Opens a snapshot: a file, a data directory (its db, said on stderr), `-` (stdin), a FIFO,
+/// or a gzip/zstd/xz compressed backup ([`crate::input`]). Reports name the user's argument.
+pub fn open(path: &Path, err: &mut dyn Write) -> Result<Snapshot, Failure> {
+    let input = input::prepare(path, err)?;
+    if input.path != path && input.shown == input.path {
+        let _ = writeln!(err, "etcdsnap: reading {}", input.path.display());
     }
-    Ok(())
+    let snap = Snapshot::open(&input.path)
+        .map_err(|e| Failure::at(&input.shown, e))?
+        .shown_as(input.shown.clone());
+    // The map stays valid once the temporary file is unlinked (Unix); elsewhere it is removed
+    // when the command ends.
+    #[cfg(not(unix))]
+    std::mem::forget(input);
+    Ok(snap)
 }

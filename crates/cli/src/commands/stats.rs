@@ -28,7 +28,8 @@ use serde::Serialize;
 use crate::args::StatsFormat;
 use crate::commands::get::failure;
 use crate::fail::{CmdResult, Failure, Outcome};
-use crate::format::{Table, humanize_bytes, readable};
+use crate::format::{Table, compaction, humanize_bytes, readable};
+use crate::style::{Paint, paint};
 
 /// What `stats` was asked.
 #[derive(Debug, Clone)]
@@ -136,6 +137,8 @@ pub struct StoreReport {
     pub revisions_stored: u64,
     /// Distinct keys in the `key` bucket (live or deleted).
     pub keys: u64,
+    /// Of those, the keys selected (KEY, --prefix, ...; all of them by default).
+    pub keys_selected: u64,
 }
 
 /// Builds the report.
@@ -190,6 +193,7 @@ pub fn report(snap: &Snapshot, cfg: &StatsConfig) -> Result<Report, Failure> {
             compact_revision: store.compact,
             revisions_stored: index.revision_count() as u64,
             keys: index.key_count() as u64,
+            keys_selected: keys.len() as u64,
         },
         stats: stats.finish(),
     })
@@ -274,8 +278,16 @@ fn file_report(
 }
 
 /// Runs `stats`.
-pub fn run(snap: &Snapshot, cfg: &StatsConfig, out: &mut dyn Write) -> CmdResult {
+pub fn run(
+    snap: &Snapshot,
+    cfg: &StatsConfig,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
     let report = report(snap, cfg)?;
+    if cfg.range.is_single() && report.store.keys_selected == 0 {
+        super::note_single_key_absent(&cfg.range, "not in the file", err);
+    }
     match cfg.format {
         StatsFormat::Json => {
             serde_json::to_writer(&mut *out, &report).map_err(std::io::Error::from)?;
@@ -314,7 +326,7 @@ fn counts_row(name: String, c: &GroupCounts) -> Vec<String> {
 pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let f = &r.file;
     let t = &f.page_types;
-    writeln!(out, "FILE")?;
+    writeln!(out, "{}", paint(Paint::Bold, "FILE"))?;
     writeln!(out, "  path                 {}", f.path)?;
     writeln!(
         out,
@@ -396,8 +408,15 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let st = &r.stats;
     writeln!(
         out,
-        "STORE at revision {} (current {}, compacted at {}): {} keys, {} revisions stored",
-        s.revision, s.current_revision, s.compact_revision, s.keys, s.revisions_stored
+        "STORE at revision {} (current {}, {}): {} keys, {} revisions stored",
+        s.revision,
+        s.current_revision,
+        match compaction(s.compact_revision).as_str() {
+            "none" => "never compacted".to_string(),
+            c => format!("compacted at {c}"),
+        },
+        s.keys,
+        s.revisions_stored
     )?;
     writeln!(
         out,
@@ -414,7 +433,11 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(out, "  tombstones           {}", st.total.tombstones)?;
     writeln!(out)?;
-    writeln!(out, "BY {}", st.group_by.to_uppercase())?;
+    writeln!(
+        out,
+        "{}",
+        paint(Paint::Bold, &format!("BY {}", st.group_by.to_uppercase()))
+    )?;
     let mut g = Table::new(&[
         st.group_by.split(':').next().unwrap_or("group"),
         "live objects",
@@ -432,19 +455,23 @@ pub fn write_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     out.write_all(g.render_etcd().as_bytes())?;
     if !st.largest_live.is_empty() {
         writeln!(out)?;
-        writeln!(out, "LARGEST LIVE OBJECTS (key + value)")?;
+        writeln!(
+            out,
+            "{}",
+            paint(Paint::Bold, "LARGEST LIVE OBJECTS (key + value)")
+        )?;
         let mut t = Table::new(&["key", "size"]).left_columns(1);
         for k in &st.largest_live {
-            t.row(vec![readable(&k.key.0), humanize_bytes(k.value)]);
+            t.row(vec![crate::style::key(&k.key.0), humanize_bytes(k.value)]);
         }
         out.write_all(t.render_etcd().as_bytes())?;
     }
     if !st.most_revisions.is_empty() {
         writeln!(out)?;
-        writeln!(out, "MOST STORED REVISIONS")?;
+        writeln!(out, "{}", paint(Paint::Bold, "MOST STORED REVISIONS"))?;
         let mut t = Table::new(&["key", "revisions"]).left_columns(1);
         for k in &st.most_revisions {
-            t.row(vec![readable(&k.key.0), k.value.to_string()]);
+            t.row(vec![crate::style::key(&k.key.0), k.value.to_string()]);
         }
         out.write_all(t.render_etcd().as_bytes())?;
     }

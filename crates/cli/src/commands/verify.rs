@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use etcdsnap_bbolt::Source;
 use etcdsnap_bbolt::check::Severity;
-use etcdsnap_mvcc::snapshot::resolve_path;
 use etcdsnap_mvcc::verify::{self, Report, VerifyOptions};
 
 use crate::args::VerifyFormat;
 use crate::fail::{CmdResult, Failure, Outcome};
+use crate::style::{Paint, paint};
 
 /// What `verify` was asked to do.
 pub struct Config {
@@ -25,12 +25,12 @@ pub struct Config {
 }
 
 pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
-    super::not_a_bare_directory(&cfg.path)?;
-    let (file, from_dir) = resolve_path(&cfg.path);
-    let source = Source::open(&file).map_err(|e| Failure::at(&cfg.path, e))?;
-    if from_dir {
-        let _ = writeln!(err, "etcdsnap: reading {}", file.display());
+    let input = crate::input::prepare(&cfg.path, err)?;
+    if input.path != cfg.path && input.shown == input.path {
+        let _ = writeln!(err, "etcdsnap: reading {}", input.path.display());
     }
+    let source = Source::open(&input.path).map_err(|e| Failure::at(&input.shown, e))?;
+    let file = input.shown.clone();
     let report = verify::verify(
         Arc::new(source),
         &VerifyOptions {
@@ -54,7 +54,14 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult 
 pub fn write_text(file: &str, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "{file}: {} bytes", r.file_size)?;
     for c in &r.checks {
-        writeln!(out, "{:<4}  {:<9}  {}", c.status.label(), c.name, c.summary)?;
+        let label = format!("{:<4}", c.status.label());
+        let label = match c.status {
+            verify::Status::Ok => paint(Paint::Green, &label),
+            verify::Status::Fail => paint(Paint::Red, &label),
+            verify::Status::Note => paint(Paint::Yellow, &label),
+            _ => paint(Paint::Dim, &label),
+        };
+        writeln!(out, "{label}  {:<9}  {}", c.name, c.summary)?;
         for f in &c.findings {
             let label = match f.severity {
                 Severity::Error => "error",
@@ -64,11 +71,20 @@ pub fn write_text(file: &str, r: &Report, out: &mut dyn Write) -> std::io::Resul
             writeln!(out, "        {label}: {f}")?;
         }
         let shown = c.findings.len() as u64;
-        if c.findings_total > shown {
+        let plural = |n: u64| if n == 1 { "finding" } else { "findings" };
+        if shown == 0 && c.findings_total > 0 {
             writeln!(
                 out,
-                "        ... and {} more findings ({} in all; raise --max-findings to see them)",
-                c.findings_total - shown,
+                "        {} {} not shown (raise --max-findings to see them)",
+                c.findings_total,
+                plural(c.findings_total)
+            )?;
+        } else if c.findings_total > shown {
+            let more = c.findings_total - shown;
+            writeln!(
+                out,
+                "        ... and {more} more {} ({} in all; raise --max-findings to see them)",
+                plural(more),
                 c.findings_total
             )?;
         }
@@ -80,9 +96,14 @@ pub fn write_text(file: &str, r: &Report, out: &mut dyn Write) -> std::io::Resul
         .map(|c| c.name)
         .collect();
     if failed.is_empty() {
-        writeln!(out, "verify: OK")
+        writeln!(out, "verify: {}", paint(Paint::Green, "OK"))
     } else {
-        writeln!(out, "verify: FAILED ({})", failed.join(", "))
+        writeln!(
+            out,
+            "verify: {} ({})",
+            paint(Paint::Red, "FAILED"),
+            failed.join(", ")
+        )
     }
 }
 
