@@ -170,7 +170,12 @@ fn history_rows(file: &str) -> Vec<Vec<Value>> {
                 r["create_revision"].clone(),
                 r["mod_revision"].clone(),
                 r["version"].clone(),
-                r["lease"].clone(),
+                // history -w json shows lease ids in hex (docs/cli.md); the column is etcd's
+                // int64, as get -w json prints it.
+                json!(r["lease"].as_str().map_or_else(
+                    || int(&r["lease"]),
+                    |s| u64::from_str_radix(s, 16).unwrap() as i64
+                )),
                 r["value_size"].clone(),
             ]);
         }

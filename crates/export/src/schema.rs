@@ -152,7 +152,7 @@ pub const COLUMNS: &[Column] = &[
         Int,
         false,
         Always,
-        "Lease ID attached to the key, 0 for none (decimal, as etcdctl -w json prints it).",
+        "Lease ID attached to the key, 0 for none: etcd's int64, as get -w json prints it (info and history show it in hex: printf('%x', lease) in DuckDB).",
     ),
     col("value_size", Int, false, Always, "Bytes of the value."),
     col(
