@@ -157,7 +157,7 @@ def main():
     # Root bucket leaf: nine inline buckets and `key`.
     cindex = struct.pack(">Q", main_rev + 10)
     meta_items = sorted([
-        (b"confState", b'{"voters":[1],"auto_leave":false}', 0),
+        (b"confState", b'{"voters":[10276657743932975437],"auto_leave":false}', 0),
         (b"consistent_index", cindex, 0),
         (b"term", struct.pack(">Q", 2), 0),
     ])

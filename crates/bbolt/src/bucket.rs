@@ -3,17 +3,15 @@
 //! A bucket's root is a page id, or (inline bucket) a leaf page stored inside the bucket's
 //! value. Iteration is depth-first with an explicit stack, so a hostile file cannot overflow
 //! the call stack; a visited-page bit set turns a cycle or a shared subtree into
-//! [`Error::PageRevisited`], and a depth bound catches what the bit set cannot (lookups).
+//! [`Error::PageRevisited`]. Every descent (iteration, lookups, [`Bucket::last`]) is bounded by
+//! the pages it has visited, never by a fixed depth: bbolt itself has no depth limit, so an
+//! acyclic chain of any depth reads as bbolt reads it, and a cycle ends at its first repeat.
 
 use crate::bytes::Bytes;
 use crate::db::{Db, expect_flags};
 use crate::error::{Error, Result, escape_bytes};
 use crate::page::{LeafElem, Page, PageKind};
 use crate::raw::{self, page_flags};
-
-/// No real B+tree is this deep: with two keys per page minimum a tree over 2^64 pages has
-/// 64 levels. A deeper descent means a cycle.
-pub const MAX_DEPTH: usize = 64;
 
 /// Where a bucket's tree starts.
 #[derive(Clone, Copy, Debug)]
@@ -225,7 +223,10 @@ impl<'a> Bucket<'a> {
     /// The last entry in key order, if any.
     pub fn last(&self) -> Result<Option<Entry<'a>>> {
         let mut page = self.root_page_loaded()?;
-        let mut depth = 0;
+        let mut visited = Visited::default();
+        if let Some(id) = page.id() {
+            visited.insert(id);
+        }
         loop {
             let n = page.count();
             if n == 0 {
@@ -235,16 +236,16 @@ impl<'a> Bucket<'a> {
                 let e = page.leaf(n - 1)?;
                 return Ok(Some(Entry::from_leaf(e, page.id())));
             }
-            depth += 1;
             let child = page.branch(n - 1)?.child;
-            if depth >= MAX_DEPTH {
-                return Err(Error::TooDeep {
+            let from = page.id();
+            page = self.load(child, from)?;
+            if !visited.insert(child) {
+                return Err(Error::PageRevisited {
                     page: child,
-                    max: MAX_DEPTH,
+                    from,
                     bucket: escape_bytes(self.name),
                 });
             }
-            page = self.load(child, page.id())?;
         }
         // An empty rightmost page: rare, take the slow path.
         let mut last = None;
@@ -323,20 +324,14 @@ impl<'a> Iter<'a> {
     }
 
     fn descend(&mut self, child: u64, from: Option<u64>) -> Result<Page<'a>> {
-        if self.stack.len() >= MAX_DEPTH {
-            return Err(Error::TooDeep {
-                page: child,
-                max: MAX_DEPTH,
-                bucket: escape_bytes(self.bucket.name),
-            });
-        }
-        // Load first: it checks `child` against the high-water mark and the file, so the
+        // No depth limit: the visited set ends any cycle, and an acyclic descent is at most
+        // as deep as the file has pages. Load first: it checks `child` against the high-water mark and the file, so the
         // visited set never grows past the pages the file really has.
         let page = self.bucket.load(child, from)?;
         if !self.visited.insert(child) {
             return Err(Error::PageRevisited {
                 page: child,
-                from: from.unwrap_or(0),
+                from,
                 bucket: escape_bytes(self.bucket.name),
             });
         }

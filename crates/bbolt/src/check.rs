@@ -13,9 +13,9 @@
 //! - checks every page header (id equal to its position, exact type flags, overflow run inside
 //!   the database), every element array, key and value range inside the page span, keys
 //!   strictly increasing within a page and bounded by the parent's separators across pages;
-//! - is bounded: an explicit stack no deeper than [`MAX_DEPTH`], a page entered at most once
-//!   (a child pointing at itself or at an ancestor is a [`Problem::Cycle`] finding, not a
-//!   hang), sub-bucket nesting bounded by [`MAX_BUCKET_DEPTH`], and the bit sets sized by the
+//! - is bounded by the pages it visits, not by a fixed depth (bbolt has none): an explicit
+//!   stack, a page entered at most once (a child pointing at itself or at an ancestor is a
+//!   [`Problem::Cycle`] finding, not a hang), so no descent is deeper than the file has pages, sub-bucket nesting bounded by [`MAX_BUCKET_DEPTH`], and the bit sets sized by the
 //!   pages the file really holds, not by a high-water mark a damaged meta may inflate.
 //!
 //! When the freelist is not persisted (etcd on Linux: `NoFreelistSync`), free pages are by
@@ -32,10 +32,6 @@ use crate::error::{Error, MetaError, escape_bytes, flags_name};
 use crate::freelist::Freelist;
 use crate::page::{Page, PageKind};
 use crate::raw::{self, page_flags};
-
-/// The deepest B+tree descent accepted: with at least two keys per page, a tree over 2^64
-/// pages has 64 levels, so anything deeper is a cycle or garbage.
-pub const MAX_DEPTH: usize = crate::bucket::MAX_DEPTH;
 
 /// The deepest nesting of sub-buckets followed (etcd nests none).
 pub const MAX_BUCKET_DEPTH: usize = 64;
@@ -136,9 +132,9 @@ pub enum Problem {
         /// Bytes past `pgid * page_size`.
         bytes: u64,
     },
-    /// The file's length (without a trailer) is not a multiple of the page size.
+    /// The file's length is neither whole pages nor whole pages and a 32-byte trailer.
     OddLength {
-        /// Bytes without a trailer.
+        /// The file's length.
         len: u64,
         /// The page size.
         page_size: u32,
@@ -195,11 +191,6 @@ pub enum Problem {
     },
     /// A page is both reachable and listed free.
     ReachableFreed,
-    /// The descent went deeper than [`MAX_DEPTH`].
-    TooDeep {
-        /// The limit.
-        max: usize,
-    },
     /// An element, key or value lies outside its page.
     ElementOutOfBounds {
         /// Element index.
@@ -295,6 +286,27 @@ pub enum Problem {
         /// How many.
         count: u64,
     },
+    /// A leaf page without elements below a branch (bbolt removes such pages).
+    EmptyLeaf {
+        /// The referring branch page.
+        from: Option<u64>,
+    },
+    /// Non-zero bytes after the last element's key and value (bbolt leaves zeros there).
+    BytesAfterElements {
+        /// Bytes the header, elements, keys and values use.
+        used: u64,
+        /// Offset in the page of the first non-zero byte past them.
+        at: u64,
+    },
+    /// The meta's high-water mark times its page size does not fit in 64 bits.
+    HwmOverflow {
+        /// Which meta.
+        meta: u8,
+        /// Its high-water mark.
+        pgid: u64,
+        /// Its page size.
+        page_size: u32,
+    },
 }
 
 fn referrer(f: &mut fmt::Formatter<'_>, from: &Option<u64>) -> fmt::Result {
@@ -359,10 +371,32 @@ impl fmt::Display for Problem {
                 f,
                 "{bytes} bytes past the high-water mark (space bbolt allocated ahead of need)"
             ),
-            OddLength { len, page_size } => write!(
-                f,
-                "file length {len} is not a multiple of the page size {page_size}"
-            ),
+            OddLength { len, page_size } => {
+                let ps = u64::from(*page_size);
+                let extra = len % ps;
+                write!(
+                    f,
+                    "file length {len} is neither a whole number of {page_size}-byte pages (a member's db) \
+                     nor that plus the 32-byte sha256 trailer of a saved snapshot: "
+                )?;
+                if extra < 32 {
+                    write!(
+                        f,
+                        "{extra} bytes follow the last whole page, a trailer cut short (or a page cut short)"
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "{extra} bytes follow the last whole page, {} more than a trailer (bytes appended, \
+                         or a page cut short)",
+                        extra - 32
+                    )?;
+                }
+                write!(
+                    f,
+                    "; the copy is damaged and etcdutl snapshot restore refuses it: take the backup again"
+                )
+            }
             PageOutOfRange { hwm, from } => {
                 write!(f, "page id at or past the high-water mark {hwm}")?;
                 referrer(f, from)
@@ -404,7 +438,6 @@ impl fmt::Display for Problem {
                 "cycle: branch page {from} points back at this page, its own ancestor or itself"
             ),
             ReachableFreed => write!(f, "reachable and listed free"),
-            TooDeep { max } => write!(f, "B+tree deeper than {max} levels (a cycle?)"),
             ElementOutOfBounds { index, count, what } => write!(
                 f,
                 "element {index} of {count}: {what} out of bounds of the page"
@@ -427,7 +460,10 @@ impl fmt::Display for Problem {
                 "first key differs from its separator in parent branch page {from}"
             ),
             EmptyKey { index } => write!(f, "element {index}: empty key"),
-            EmptyBranch => write!(f, "branch page without elements"),
+            EmptyBranch => write!(
+                f,
+                "branch page without elements: bbolt never writes one; whatever it pointed at is lost"
+            ),
             UnknownElementFlags { index, flags } => {
                 write!(f, "element {index}: unknown element flags {flags:#x}")
             }
@@ -459,6 +495,29 @@ impl fmt::Display for Problem {
             Unreachable { count } => write!(
                 f,
                 "{count} pages reachable from no bucket: the free pages (the freelist is not persisted)"
+            ),
+            EmptyLeaf { from } => {
+                write!(
+                    f,
+                    "leaf page without elements below a branch: bbolt removes a page that loses its \
+                     last key, so its entries were lost"
+                )?;
+                referrer(f, from)
+            }
+            BytesAfterElements { used, at } => write!(
+                f,
+                "data after the last element (its elements end at byte {used}, a non-zero byte at \
+                 {at}): bbolt leaves the rest of a page zero, so elements were dropped (a lowered \
+                 count or a shortened element) and their entries lost"
+            ),
+            HwmOverflow {
+                meta,
+                pgid,
+                page_size,
+            } => write!(
+                f,
+                "meta page {meta}: high-water mark pgid {pgid} times the page size {page_size} \
+                 overflows a 64-bit size: the meta is damaged"
             ),
         }
     }
@@ -698,7 +757,19 @@ pub fn check_metas(file: &[u8], opts: &CheckOptions) -> MetaCheck {
                 },
             ));
             let needed = m.pgid.saturating_mul(u64::from(m.page_size));
-            if needed > data_len {
+            if m.pgid.checked_mul(u64::from(m.page_size)).is_none() {
+                out.push(
+                    Finding::new(
+                        Severity::Error,
+                        Problem::HwmOverflow {
+                            meta: act,
+                            pgid: m.pgid,
+                            page_size: m.page_size,
+                        },
+                    )
+                    .page(u64::from(act)),
+                );
+            } else if needed > data_len {
                 out.push(Finding::new(
                     Severity::Error,
                     Problem::Truncated {
@@ -715,11 +786,15 @@ pub fn check_metas(file: &[u8], opts: &CheckOptions) -> MetaCheck {
                     },
                 ));
             }
-            if !data_len.is_multiple_of(u64::from(m.page_size)) {
+            // A member's db is whole pages; a saved snapshot is whole pages and a 32-byte
+            // trailer. Anything else lost or gained bytes (etcdutl restore refuses it).
+            let ps = u64::from(m.page_size);
+            let len = file.len() as u64;
+            if !len.is_multiple_of(ps) && len % ps != raw::SHA256_TRAILER_LEN as u64 {
                 out.push(Finding::new(
-                    Severity::Warning,
+                    Severity::Error,
                     Problem::OddLength {
-                        len: data_len,
+                        len,
                         page_size: m.page_size,
                     },
                 ));
@@ -854,6 +929,27 @@ impl Check {
     pub fn is_ok(&self) -> bool {
         self.findings.is_ok()
     }
+}
+
+/// The index of the first non-zero byte, 64 bytes at a time (this runs over every page's
+/// tail, about a quarter of a file).
+fn first_nonzero(b: &[u8]) -> Option<usize> {
+    let mut chunks = b.chunks_exact(64);
+    let mut base = 0;
+    for c in &mut chunks {
+        let any = c.chunks_exact(8).fold(0u64, |acc, w| {
+            acc | u64::from_ne_bytes(w.try_into().unwrap_or_default())
+        });
+        if any != 0 {
+            return c.iter().position(|&x| x != 0).map(|i| base + i);
+        }
+        base += 64;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&x| x != 0)
+        .map(|i| base + i)
 }
 
 /// A bit per page.
@@ -1237,14 +1333,6 @@ impl<'a> Walker<'a> {
             } else {
                 fr.upper
             };
-            if stack.len() >= MAX_DEPTH {
-                self.out.push(
-                    Finding::new(Severity::Error, Problem::TooDeep { max: MAX_DEPTH })
-                        .page(elem.child)
-                        .bucket(bucket_label(name)),
-                );
-                continue;
-            }
             let bounds = Bounds {
                 lower: Some(elem.key),
                 upper: next_key,
@@ -1369,16 +1457,28 @@ impl<'a> Walker<'a> {
                 PageKind::Branch => self.stats.branch_bytes += used as u64,
                 _ => self.stats.leaf_bytes += used as u64,
             }
+            // bbolt writes a page from a zeroed buffer, its elements' keys and values packed
+            // after the element array (node.write): nothing follows the last one. Bytes there
+            // are what a lowered count or a shortened element left behind: entries lost.
+            if let Some(at) = span.get(used..).and_then(first_nonzero) {
+                self.out.push(fail(Problem::BytesAfterElements {
+                    used: used as u64,
+                    at: (used + at) as u64,
+                }));
+            }
         }
         if kind == PageKind::Leaf {
+            if page.count() == 0 && from.is_some() {
+                // bbolt removes a page that loses its last key (node.rebalance); only a
+                // bucket's root may be empty. What it held is lost.
+                self.out.push(fail(Problem::EmptyLeaf { from }));
+            }
             self.leaf(&page, name, nest, bounds, false);
             return None;
         }
         if page.count() == 0 {
-            self.out.push(Finding {
-                severity: Severity::Warning,
-                ..fail(Problem::EmptyBranch)
-            });
+            // bbolt never writes one (etcdutl panics on it): whatever it held is lost.
+            self.out.push(fail(Problem::EmptyBranch));
             return None;
         }
         if let (Some(sep), Ok(first)) = (bounds.separator, page.branch(0))
@@ -1634,6 +1734,21 @@ impl<'a> Walker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_nonzero_finds_the_first() {
+        for len in [0usize, 1, 63, 64, 65, 200] {
+            assert_eq!(first_nonzero(&vec![0; len]), None);
+            for at in 0..len {
+                let mut v = vec![0u8; len];
+                v[at] = 1;
+                if at + 1 < len {
+                    v[len - 1] = 9;
+                }
+                assert_eq!(first_nonzero(&v), Some(at), "len {len} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn page_set() {

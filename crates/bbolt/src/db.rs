@@ -44,6 +44,15 @@ impl Source {
     /// source (a zero-length map is not possible). Fails only when the path cannot be opened,
     /// inspected or mapped, or is not a regular file.
     pub fn open(path: &Path) -> Result<Source> {
+        // The type first, from the path: opening a named pipe for reading blocks until a
+        // writer comes, and a device may have side effects. `stat` neither opens nor blocks.
+        let pre = std::fs::metadata(path).map_err(|source| Error::Io {
+            op: "cannot open",
+            source,
+        })?;
+        if !pre.is_file() {
+            return Err(Error::NotAFile(path.to_path_buf()));
+        }
         let file = File::open(path).map_err(|source| Error::Io {
             op: "cannot open",
             source,

@@ -82,10 +82,7 @@ pub enum Error {
         meta1: MetaError,
     },
     /// The meta claims more pages than the file holds.
-    #[error(
-        "file is truncated: the database needs {needed} bytes ({pages} pages of {page_size} B) \
-         but the file holds {available}; the copy is incomplete, take the backup again"
-    )]
+    #[error("{}", truncated(*.needed, *.available, *.pages, *.page_size))]
     Truncated {
         /// Bytes the meta's high-water mark requires.
         needed: u64,
@@ -168,23 +165,15 @@ pub enum Error {
     },
     /// A walk reached the same page twice: a cycle or a shared subtree.
     #[error(
-        "page {page}: reached twice while walking bucket {bucket} (a cycle or shared subtree; from page {from})"
+        "page {page}: reached twice while walking bucket {}, {} (a cycle, or a subtree shared with another branch or bucket)",
+        bucket_label(.bucket),
+        match .from { Some(p) => format!("from page {p}"), None => "as its root".to_string() }
     )]
     PageRevisited {
         /// The page id.
         page: u64,
-        /// The page that referenced it.
-        from: u64,
-        /// The bucket being walked.
-        bucket: String,
-    },
-    /// A walk went deeper than any real tree can be.
-    #[error("page {page}: B+tree deeper than {max} levels in bucket {bucket} (a cycle?)")]
-    TooDeep {
-        /// The page where the limit was hit.
-        page: u64,
-        /// The depth limit.
-        max: usize,
+        /// The page that referenced it (`None`: the bucket's root).
+        from: Option<u64>,
         /// The bucket being walked.
         bucket: String,
     },
@@ -209,11 +198,29 @@ pub enum Error {
     },
 }
 
+fn truncated(needed: u64, available: u64, pages: u64, page_size: u32) -> String {
+    if pages.checked_mul(u64::from(page_size)).is_none() {
+        return format!(
+            "the meta's high-water mark (pgid {pages}) times the page size {page_size} overflows a \
+             64-bit size: the meta is damaged (the file holds {available} bytes)"
+        );
+    }
+    format!(
+        "file is truncated: the database needs {needed} bytes ({pages} pages of {page_size} B) \
+         but the file holds {available}; the copy is incomplete, take the backup again"
+    )
+}
+
 fn both_metas(m0: &MetaError, m1: &MetaError) -> String {
     if *m0 == MetaError::BigEndian || *m1 == MetaError::BigEndian {
         return "big-endian bbolt file: written on a big-endian machine, which this reader does not support".into();
     }
     format!("not a valid bbolt database: meta page 0: {m0}; meta page 1: {m1}")
+}
+
+/// A bucket name for messages: the root bucket (the list of top-level buckets) has none.
+fn bucket_label(name: &str) -> &str {
+    if name.is_empty() { "(root)" } else { name }
 }
 
 fn referrer(from: Option<u64>) -> String {

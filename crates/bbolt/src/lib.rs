@@ -4,7 +4,7 @@
 //! typed error instead of a panic, a hang or a `SIGBUS`, and it must never write, lock or
 //! change its input. Existing Go and Rust readers trust the file; this one checks every page
 //! id, offset, length and count it takes from the file before using it (see [`bytes`]) and
-//! bounds every walk by depth and by a visited-page set.
+//! bounds every walk by a visited-page set (no fixed depth: bbolt has none).
 //!
 //! Layers, bottom up: [`raw`] (on-disk layouts and constants), [`bytes`] (the one bounds-checked
 //! accessor), [`db`] (map the file, validate and choose a meta page), [`page`] (page headers and

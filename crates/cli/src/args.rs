@@ -82,6 +82,12 @@ pub enum Format {
     Jsonl,
     /// One `"Field" : value` line each (etcdctl's fields).
     Fields,
+    /// `kube get`: kubectl's table with its extra columns.
+    Wide,
+    /// `kube get`: `kind.group/name`, one a line.
+    Name,
+    /// `kube get`: restore-ready manifests (a YAML stream).
+    Manifest,
     /// Apache Parquet (export).
     Parquet,
     /// CSV with a header line (export).
@@ -247,6 +253,15 @@ pub struct DiffArgs {
     /// With --values, show Secret payloads instead of hiding them.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Compare Kubernetes objects decoded: each changed object is shown as a unified diff of
+    /// its YAML as kubectl prints it (implies --values in text).
+    #[arg(long)]
+    pub decode: bool,
+    /// With --decode, ignore fields that change on every write (metadata.resourceVersion,
+    /// managedFields, generation, status.observedGeneration and status timestamps): objects
+    /// that differ only there are counted unchanged.
+    #[arg(long, requires = "decode")]
+    pub ignore_server_fields: bool,
     /// Only the summary, no line per key.
     #[arg(long)]
     pub summary: bool,
@@ -399,6 +414,13 @@ Formats (-w): simple (default), json, yaml, jsonl (one key per line)."
         /// The keys (all when no KEY is given).
         #[command(flatten)]
         keys: KeySelection,
+        /// Each revision as the object it stored (Kubernetes objects as kubectl shows them, in
+        /// YAML under the revision line; in JSON the fields of `get --decode`).
+        #[arg(long)]
+        decode: bool,
+        /// With --decode, show Secret payloads.
+        #[arg(long, requires = "decode")]
+        show_secrets: bool,
     },
     /// The hash `etcdctl endpoint hashkv --rev R` returns for this store.
     ///
@@ -545,6 +567,16 @@ Formats (-w): simple (default), json, yaml."
 Formats (-w): simple (default), json, yaml."
     )]
     Version,
+    /// Kubernetes objects as kubectl shows them: `kube get FILE deploy -n prod web -o yaml`.
+    #[command(
+        display_order = 10,
+        after_help = "Examples:
+  etcdsnap kube get backup.db deployments -n prod web -o yaml
+  etcdsnap kube get backup.db pods -A -l app=web
+  etcdsnap kube get backup.db cm -n kube-system --manifest > restore.yaml
+Formats (-o): table (default), wide, name, json, yaml, jsonl, manifest."
+    )]
+    Kube(crate::commands::kube::KubeArgs),
     /// A snapshot as a table: Parquet, JSON Lines or CSV for DuckDB, pandas, Spark, Trino.
     ///
     /// One row per live key at a revision (or per stored revision with --history), with the
@@ -552,7 +584,7 @@ Formats (-w): simple (default), json, yaml."
     /// written under a temporary name and renamed when complete; an existing one is refused
     /// unless --force.
     #[command(
-        display_order = 10,
+        display_order = 11,
         after_help = "Examples:
   etcdsnap export backup.db -o backup.parquet
   etcdsnap export backup.db /registry/pods/ --prefix --history --no-values -o pods.parquet
@@ -601,7 +633,7 @@ impl Command {
     pub fn has_verdict(&self) -> bool {
         matches!(
             self,
-            Command::Diff(_) | Command::Verify { .. } | Command::Audit { .. }
+            Command::Diff(_) | Command::Verify { .. } | Command::Audit { .. } | Command::Kube(_)
         )
     }
 }

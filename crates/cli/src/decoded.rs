@@ -3,7 +3,7 @@
 //! keeps the binary's name for it and the test that runs it over every stored value of the
 //! fixtures.
 
-pub use etcdsnap_k8s::decoded::{Decoded, decode_value};
+pub use etcdsnap_k8s::decoded::{Decoded, Notes, decode_value};
 
 #[cfg(test)]
 mod tests {

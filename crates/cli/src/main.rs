@@ -14,6 +14,7 @@ mod format;
 mod input;
 mod output;
 mod style;
+mod yaml;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,6 +22,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::fail::{Failure, Outcome};
+
+/// mimalloc: Kubernetes decoding allocates and frees millions of small JSON nodes (see
+/// docs/kubernetes.md, speed).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {

@@ -14,7 +14,7 @@
 
 use std::io::{self, Write};
 
-use crate::{DecodeOptions, KeyInfo, Object, ValueKind, classify, decode, parse_key};
+use crate::{KeyInfo, ValueKind, classify, decode_typed, gojson, parse_key};
 use serde_json::{Map, Value, json};
 
 /// Bytes of an opaque value shown in the hexdump excerpt.
@@ -23,13 +23,15 @@ pub const EXCERPT: usize = 64;
 /// A value, made readable.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoded {
-    /// A Kubernetes object (protobuf envelope or JSON document), as its document.
+    /// A Kubernetes object (protobuf envelope or JSON document), as `kubectl get -o json`
+    /// shows it (see [`etcdsnap_k8s::typed`]).
     Object {
         /// `protobuf` or `json`.
         class: &'static str,
-        /// The object (Secrets redacted); serialized in its field order: apiVersion, kind,
-        /// encoding, metadata, body.
-        object: Box<Object>,
+        /// The object (Secrets redacted).
+        object: Box<Value>,
+        /// What the schema did not cover and was shown by field number instead.
+        notes: Vec<String>,
     },
     /// Encrypted at rest: who encrypted it, and nothing of the ciphertext.
     Encrypted {
@@ -98,14 +100,15 @@ pub fn decode_value(key: &[u8], value: &[u8], show_secrets: bool) -> Decoded {
             size: value.len(),
         },
         ValueKind::Protobuf { .. } | ValueKind::Json { .. } => {
-            match decode(value, &DecodeOptions { show_secrets }) {
-                Ok(mut object) => {
-                    if secret && !object.is_secret() {
-                        hide_body(&mut object);
+            match decode_typed(value, show_secrets) {
+                Ok(mut rendered) => {
+                    if secret && !is_v1_secret(&rendered.value) {
+                        hide_body(&mut rendered.value);
                     }
                     Decoded::Object {
                         class: kind.class(),
-                        object: Box::new(object),
+                        object: Box::new(rendered.value),
+                        notes: rendered.notes,
                     }
                 }
                 Err(_) if secret => Decoded::Hidden {
@@ -138,21 +141,47 @@ fn excerpt(value: &[u8]) -> Vec<u8> {
     value.get(..EXCERPT).unwrap_or(value).to_vec()
 }
 
-/// An object of another kind under a secrets key: its body and annotations could hold the
-/// payload, so only their sizes remain.
-fn hide_body(object: &mut Object) {
-    let size = Value::Object(std::mem::take(&mut object.body))
-        .to_string()
-        .len();
-    object.body.insert("redacted".into(), Value::Bool(true));
-    object.body.insert("size".into(), size.into());
-    object.metadata.last_applied = None;
-    for v in object.metadata.annotations.values_mut() {
-        *v = format!("(redacted: {} bytes)", v.len());
+fn is_v1_secret(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("Secret")
+        && v.get("apiVersion").and_then(Value::as_str) == Some("v1")
+}
+
+/// An object of another kind under a secrets key: everything but its type and metadata could
+/// hold the payload, and so could its annotations, so only their sizes remain.
+fn hide_body(object: &mut Value) {
+    let Value::Object(map) = object else { return };
+    let keep = ["apiVersion", "kind", "metadata"];
+    let hidden: Map<String, Value> = map
+        .iter()
+        .filter(|(k, _)| !keep.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    map.retain(|k, _| keep.contains(&k.as_str()));
+    map.insert("redacted".into(), Value::Bool(true));
+    map.insert(
+        "size".into(),
+        Value::Object(hidden).to_string().len().into(),
+    );
+    if let Some(Value::Object(a)) = map
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    {
+        for v in a.values_mut() {
+            let len = v.as_str().map_or(0, str::len);
+            *v = Value::String(format!("(redacted: {len} bytes)"));
+        }
     }
 }
 
 impl Decoded {
+    /// What the schema did not cover in this value (shown by field number instead).
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Decoded::Object { notes, .. } => notes,
+            _ => &[],
+        }
+    }
+
     /// The class of the value: `protobuf`, `json`, `encrypted`, `text`, `empty`, `binary`.
     pub fn class(&self) -> &'static str {
         match self {
@@ -209,10 +238,7 @@ impl Decoded {
     /// is, or the marker (with a hexdump excerpt for opaque bytes). Ends with a newline.
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         match self {
-            Decoded::Object { object, .. } => {
-                serde_json::to_writer_pretty(&mut *out, object).map_err(io::Error::from)?;
-                out.write_all(b"\n")
-            }
+            Decoded::Object { object, .. } => out.write_all(&gojson::to_kubectl_json(object)),
             Decoded::Text(t) => {
                 out.write_all(t.as_bytes())?;
                 out.write_all(b"\n")
@@ -236,7 +262,7 @@ impl Decoded {
         fields.insert("class".into(), Value::String(self.class().into()));
         match self {
             Decoded::Object { object, .. } => {
-                fields.insert("object".into(), object.to_document());
+                fields.insert("object".into(), (**object).clone());
             }
             Decoded::Encrypted {
                 provider,
@@ -268,6 +294,41 @@ impl Decoded {
         if let Some(m) = self.marker() {
             fields.insert("marker".into(), Value::String(m));
         }
+    }
+}
+
+/// The schema's notes over a whole listing: each distinct note once, with the first key it
+/// was seen at and how many values had it, so a thousand Pods with one unknown field make one
+/// line on stderr.
+#[derive(Debug, Default)]
+pub struct Notes {
+    seen: Vec<(String, String, usize)>,
+}
+
+impl Notes {
+    /// Records the notes of one value.
+    pub fn add(&mut self, key: &[u8], notes: &[String]) {
+        for n in notes {
+            match self.seen.iter_mut().find(|(s, _, _)| s == n) {
+                Some((_, _, count)) => *count += 1,
+                None => self
+                    .seen
+                    .push((n.clone(), String::from_utf8_lossy(key).into_owned(), 1)),
+            }
+        }
+    }
+
+    /// Writes one `etcdsnap: note:` line per distinct note.
+    pub fn write(&self, err: &mut dyn Write) -> io::Result<()> {
+        for (note, key, count) in &self.seen {
+            let more = if *count > 1 {
+                format!(" and {} more", count - 1)
+            } else {
+                String::new()
+            };
+            writeln!(err, "etcdsnap: note: {note} (at {key}{more})")?;
+        }
+        Ok(())
     }
 }
 

@@ -10,6 +10,8 @@
 //! - [`classify()`]: what a value is (envelope, JSON, encrypted, text, opaque), cheaply.
 //! - [`decode()`]: a value as an [`Object`]: typeMeta, [`ObjectMeta`] (with its schema), and
 //!   the rest of the object schema-less ([`schemaless`]); Secrets redacted ([`secret`]).
+//! - [`decode_typed()`]: a value as `kubectl get -o json` shows it, with Kubernetes' own
+//!   schema embedded ([`schema`], [`typed`]), written by [`gojson`].
 //! - [`parse_key`]: what a key names (resource, namespace, name).
 //! - [`decoded::decode_value`]: any value made readable (document, text or marker, Secrets
 //!   hidden), the rendering of `get --decode` and `export --decode`.
@@ -19,13 +21,18 @@ pub mod audit;
 pub mod classify;
 pub mod decoded;
 pub mod error;
+pub mod gojson;
 pub mod key;
 pub mod meta;
 pub mod object;
+pub mod resources;
+pub mod schema;
 pub mod schemaless;
 pub mod secret;
+pub mod selector;
 pub mod stats;
 pub mod time;
+pub mod typed;
 pub mod wire;
 
 pub use audit::{Audit, AuditItem, AuditReport, EncryptedCount};
@@ -38,3 +45,4 @@ pub use schemaless::decode_protobuf;
 pub use secret::redact_secret;
 pub use stats::{GroupBy, GroupCounts, GroupStats, RankedKey, Stats, StatsReport};
 pub use time::Time;
+pub use typed::{Rendered, decode_typed};

@@ -185,9 +185,9 @@ pub struct Member {
 
 /// The JSON etcd stores per member.
 #[derive(Deserialize)]
-struct MemberJson {
+pub(crate) struct MemberJson {
     #[serde(default)]
-    id: u64,
+    pub(crate) id: u64,
     #[serde(rename = "peerURLs", default)]
     peer_urls: Vec<String>,
     #[serde(default)]
@@ -536,9 +536,6 @@ struct PageWalk {
     reachable: u64,
 }
 
-/// No bbolt tree is deeper than this (see `bbolt::bucket::MAX_DEPTH`).
-const MAX_DEPTH: usize = 64;
-
 impl PageWalk {
     fn run(db: &Db) -> Result<PageWalk> {
         // Pages past the end of the data cannot be read anyway (db.page fails on them), so
@@ -566,11 +563,12 @@ impl PageWalk {
             Ok(true)
         };
         // The root bucket's pages.
-        let mut stack: Vec<(u64, usize)> = vec![(db.meta().root, 0)];
+        let mut stack: Vec<(u64, Option<u64>)> = vec![(db.meta().root, None)];
         let mut top: Vec<(&[u8], &[u8])> = Vec::new();
         let mut root_pages = 0u64;
         walk_tree(
             db,
+            b"",
             &mut stack,
             &mut mark,
             &mut root_pages,
@@ -596,10 +594,15 @@ impl PageWalk {
                     .map(|span| bbolt::Page::new(None, span));
                 entries = page.map_or(0, |p| p.count() as u64);
             } else {
-                let mut stack = vec![(root, 0)];
-                walk_tree(db, &mut stack, &mut mark, &mut pages, &mut |_, _, _| {
-                    entries += 1
-                })?;
+                let mut stack = vec![(root, None)];
+                walk_tree(
+                    db,
+                    name,
+                    &mut stack,
+                    &mut mark,
+                    &mut pages,
+                    &mut |_, _, _| entries += 1,
+                )?;
             }
             out.push(BucketInfo {
                 name: text(name),
@@ -614,37 +617,33 @@ impl PageWalk {
     }
 }
 
-/// Depth-first over the pages under `stack`, calling `leaf` for each leaf element. Nested
-/// buckets below top level are counted as entries but not descended (etcd has none).
+/// Depth-first over the pages under `stack` (page, referring page), calling `leaf` for each
+/// leaf element. Nested buckets below top level are counted as entries but not descended
+/// (etcd has none). No depth limit: `mark` refuses a page seen before, so a cycle or a subtree
+/// shared with another bucket ends the walk with an error naming `bucket` and the parent.
 fn walk_tree<'a>(
     db: &'a Db,
-    stack: &mut Vec<(u64, usize)>,
+    bucket: &[u8],
+    stack: &mut Vec<(u64, Option<u64>)>,
     mark: &mut impl FnMut(u64, u64) -> Result<bool>,
     pages: &mut u64,
     leaf: &mut impl FnMut(&'a [u8], &'a [u8], u32),
 ) -> Result<()> {
-    while let Some((id, depth)) = stack.pop() {
-        if depth >= MAX_DEPTH {
-            return Err(Error::Bolt(bbolt::Error::TooDeep {
-                page: id,
-                max: MAX_DEPTH,
-                bucket: String::new(),
-            }));
-        }
-        let page = db.page(id)?;
+    while let Some((id, from)) = stack.pop() {
+        let page = db.page_from(id, from)?;
         let span = u64::from(page.overflow()) + 1;
         if !mark(id, span)? {
             return Err(Error::Bolt(bbolt::Error::PageRevisited {
                 page: id,
-                from: 0,
-                bucket: String::new(),
+                from,
+                bucket: escape_bytes(bucket),
             }));
         }
         *pages += span;
         match page.kind() {
             PageKind::Branch => {
                 for i in (0..page.count()).rev() {
-                    stack.push((page.branch(i)?.child, depth + 1));
+                    stack.push((page.branch(i)?.child, Some(id)));
                 }
             }
             PageKind::Leaf => {
@@ -658,7 +657,7 @@ fn walk_tree<'a>(
                     page: id,
                     flags: page.flags(),
                     expected: "branch or leaf",
-                    from: None,
+                    from,
                 }));
             }
         }

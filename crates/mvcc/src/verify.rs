@@ -199,6 +199,9 @@ pub struct EtcdStats {
     pub term: Option<u64>,
     /// Entries of the `lease` bucket.
     pub leases: u64,
+    /// Main revisions missing where etcd leaves no gap (above the compaction), and
+    /// sub-revisions missing inside a transaction.
+    pub missing_revisions: u64,
 }
 
 /// Everything `verify` found.
@@ -309,17 +312,7 @@ fn hex(b: &[u8]) -> String {
 /// (a) The sha256 trailer.
 fn check_trailer(file: &[u8]) -> CheckResult {
     let Some(t) = bbolt::db::trailer_of(file) else {
-        return CheckResult {
-            name: "trailer",
-            status: Status::Note,
-            summary: format!(
-                "no sha256 trailer (file size {} is not 32 more than a multiple of 512): \
-                 a member's own db has none; etcdutl snapshot restore needs --skip-hash-check",
-                file.len()
-            ),
-            findings: Vec::new(),
-            findings_total: 0,
-        };
+        return no_trailer(file);
     };
     let data = file.get(..t.offset as usize).unwrap_or_default();
     let computed = Sha256::digest(data);
@@ -357,6 +350,66 @@ fn check_trailer(file: &[u8]) -> CheckResult {
     }
 }
 
+/// A file without a trailer: a member's db (whole pages) is a note; a file that is not a bbolt
+/// database says nothing about trailers (the metas check tells why); any other length lost or
+/// gained bytes at its end.
+fn no_trailer(file: &[u8]) -> CheckResult {
+    let (m0, m1) = bbolt::db::read_metas(file);
+    let meta = match (m0, m1) {
+        (Ok(a), Ok(b)) => Some(if b.txid > a.txid { b } else { a }),
+        (Ok(m), Err(_)) | (Err(_), Ok(m)) => Some(m),
+        _ => None,
+    };
+    let page_size = meta.map(|m| u64::from(m.page_size));
+    let len = file.len() as u64;
+    let (status, summary, findings) = match page_size {
+        None => (
+            Status::Skip,
+            format!(
+                "not checked: not a bbolt file ({len} bytes; see the metas check), so no saved snapshot either"
+            ),
+            Vec::new(),
+        ),
+        Some(ps) if len.is_multiple_of(ps) => (
+            Status::Note,
+            format!(
+                "no sha256 trailer: the file is whole {ps}-byte pages, a member's own db (etcdctl \
+                 snapshot save appends one; etcdutl snapshot restore needs --skip-hash-check for a db without)"
+            ),
+            Vec::new(),
+        ),
+        Some(ps) => {
+            let extra = len % ps;
+            let mut item = Item::new(
+                Severity::Error,
+                format!(
+                    "the file ends {extra} bytes past its last whole {ps}-byte page: a member's db has \
+                     no bytes there and a saved snapshot exactly 32 (its sha256), so the end of the \
+                     copy was cut off or bytes were added; etcdutl snapshot restore refuses it"
+                ),
+            );
+            item.offset = Some(len - extra);
+            let needed = meta.and_then(|m| m.pgid.checked_mul(u64::from(m.page_size)));
+            let summary = match needed {
+                Some(n) if n > len => format!(
+                    "no sha256 trailer: the file is truncated ({len} bytes, the database needs {n}), \
+                     so a trailer would be lost too"
+                ),
+                _ => "no complete sha256 trailer and not whole pages: the file's end is damaged"
+                    .to_string(),
+            };
+            (Status::Fail, summary, vec![item])
+        }
+    };
+    CheckResult {
+        name: "trailer",
+        status,
+        summary,
+        findings_total: findings.len() as u64,
+        findings,
+    }
+}
+
 type DbChecks = (Vec<CheckResult>, Option<PageStats>, Option<EtcdStats>);
 
 /// (b), (c), (d): metas, structure, etcd layer.
@@ -368,10 +421,14 @@ fn check_db(source: &Arc<Source>, opts: &CheckOptions) -> DbChecks {
         .map(|a| if a == 0 { &metas.meta0 } else { &metas.meta1 })
     {
         Some(Ok(m)) => format!(
-            "both metas checked; page size {}, high-water mark {} pages ({} bytes), root page {}, freelist {}",
+            "both metas checked; page size {}, high-water mark {} pages ({}), root page {}, freelist {}",
             m.page_size,
             m.pgid,
-            m.pgid.saturating_mul(u64::from(m.page_size)),
+            m.pgid
+                .checked_mul(u64::from(m.page_size))
+                .map_or("a size that overflows 64 bits".to_string(), |b| format!(
+                    "{b} bytes"
+                )),
             m.root,
             if m.freelist_persisted() {
                 format!("page {}", m.freelist)
@@ -433,7 +490,7 @@ fn etcd_summary(s: &EtcdStats) -> String {
     let opt = |v: Option<i64>| v.map_or("none".to_string(), |v| v.to_string());
     format!(
         "{} revisions ({} puts, {} tombstones) of {} keys ({} live), revisions {}..{}, \
-         compaction finished {} scheduled {}, consistent_index {}, {} leases",
+         compaction finished {} scheduled {}, consistent_index {}, {} leases{}",
         s.revisions,
         s.puts,
         s.tombstones,
@@ -445,7 +502,12 @@ fn etcd_summary(s: &EtcdStats) -> String {
         opt(s.compact_scheduled),
         s.consistent_index
             .map_or("missing".to_string(), |v| v.to_string()),
-        s.leases
+        s.leases,
+        if s.missing_revisions > 0 {
+            format!(", {} revisions missing", s.missing_revisions)
+        } else {
+            String::new()
+        }
     )
 }
 
@@ -686,6 +748,23 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
     // Revisions at or below this may have lost their history to compaction.
     let compact = st.compact_scheduled.max(st.compact_finished).unwrap_or(-1);
 
+    if meta.is_some() {
+        for (key, what) in [
+            ("confState", Record::ConfState),
+            ("storageVersion", Record::Semver),
+        ] {
+            if let Some(v) = get(key.as_bytes()) {
+                check_record(out, "meta", key.as_bytes(), v, what, None);
+            }
+        }
+    }
+    startup_records(db, out);
+    bucket_names(db, out);
+    if let Some(cs) =
+        get(b"confState").and_then(|v| serde_json::from_slice::<crate::info::ConfState>(v).ok())
+    {
+        conf_state_members(db, &cs, out);
+    }
     let lease_ids = leases(db, &mut st, out);
     // False when the key bucket could not be read to its end (then its newest revision is
     // unknown, and comparing the compaction revisions with it would only add noise).
@@ -734,6 +813,11 @@ fn history(
 ) -> bool {
     let mut complete = true;
     let mut keys: HashMap<&[u8], KeyState, BuildFx> = HashMap::default();
+    let mut runs = Continuity {
+        compact,
+        prev: None,
+        missing: 0,
+    };
     for e in kb.iter() {
         let e = match e {
             Ok(e) => e,
@@ -764,6 +848,7 @@ fn history(
         let main = rk.rev.main;
         st.first_revision.get_or_insert(main);
         st.last_revision = Some(main);
+        runs.next(&e, rk, out);
         if e.is_bucket() {
             push(
                 out,
@@ -791,7 +876,7 @@ fn history(
                 continue;
             }
         };
-        if e.value.is_empty() && !rk.tombstone {
+        if is_bump_marker(&e, rk) {
             push(
                 out,
                 key_item(
@@ -907,6 +992,24 @@ fn history(
                         ),
                     );
                 }
+                if kv.version > 1
+                    && kv.create_revision >= 1
+                    && kv.create_revision < main
+                    && main - kv.create_revision < kv.version - 1
+                {
+                    // Versions 1..v took v distinct revisions from the creation to this one.
+                    push(
+                        out,
+                        item(
+                            Severity::Error,
+                            format!(
+                                "version {} cannot be reached between create_revision {} and revision {main} \
+                                 (one revision per version)",
+                                kv.version, kv.create_revision
+                            ),
+                        ),
+                    );
+                }
                 if kv.create_revision < 1 || kv.create_revision >= main {
                     push(
                         out,
@@ -956,6 +1059,7 @@ fn history(
     }
     st.keys = keys.len() as u64;
     st.live_keys = keys.values().filter(|s| s.alive).count() as u64;
+    st.missing_revisions = runs.missing;
     if !complete {
         return false;
     }
@@ -979,6 +1083,408 @@ fn history(
         push(out, i);
     }
     true
+}
+
+/// What `etcdutl snapshot restore --bump-revision N --mark-compacted` (3.5.10+, 3.6) writes:
+/// `unsafeBumpRevision` puts an empty value under revision `(latest + N, 0)` and
+/// `unsafeMarkRevisionCompacted` sets `scheduledCompactRev` to it (etcdutl/snapshot/
+/// v3_snapshot.go at v3.5.19 and v3.6.0). etcd indexes it as a put of the empty key, so later
+/// compactions keep it: it stays in the file for good, above the revisions it skipped.
+fn is_bump_marker(e: &bbolt::Entry<'_>, rk: RevKey) -> bool {
+    e.value.is_empty() && !rk.tombstone && rk.rev.sub == 0 && !e.is_bucket()
+}
+
+/// The revisions of the `key` bucket run without a gap where etcd leaves none.
+///
+/// etcd's write transaction takes revision `current + 1` only when it changed something
+/// (`storeTxnWrite.End`: `if len(tw.changes) != 0 { currentRev++ }`, server/mvcc/
+/// kvstore_txn.go), numbering its changes `sub` 0, 1, 2, ... in order (`len(tw.changes)` at
+/// each put or delete; a delete of nothing adds none). Only compaction removes entries, and
+/// only at or below the compaction revision (kvstore_compaction.go deletes what the index
+/// does not keep, up to `compactMainRev`; an interrupted one up to the scheduled revision).
+/// So above the compaction every main revision up to the newest exists, each with subs
+/// `0..=n`; without any compaction the history starts at revision 2 (a store starts at 1 and
+/// its first write makes 2). The one legitimate gap is the one `--bump-revision` leaves below
+/// its marker ([`is_bump_marker`]). What this cannot see: a lost newest revision, a lost last
+/// sub-revision of a transaction, and lost survivors of a compaction.
+struct Continuity {
+    /// `max(scheduled, finished)` compaction revision, or -1.
+    compact: i64,
+    prev: Option<Revision>,
+    missing: u64,
+}
+
+impl Continuity {
+    fn next(&mut self, e: &bbolt::Entry<'_>, rk: RevKey, out: &mut Items) {
+        let rev = rk.rev;
+        let compact = self.compact;
+        // Every main revision above `base` exists.
+        let base = if compact >= 0 { compact } else { 1 };
+        let prev = self.prev.replace(rev);
+        if rev.sub > i64::from(u32::MAX) {
+            // etcd numbers a transaction's changes from 0; none has billions of them.
+            push(
+                out,
+                key_item(
+                    Severity::Error,
+                    e,
+                    None,
+                    format!(
+                        "sub-revision {} is beyond any transaction's number of changes: the key is damaged",
+                        rev.sub
+                    ),
+                ),
+            );
+        }
+        match prev {
+            Some(p) if p.main == rev.main => {
+                if rev.sub == p.sub {
+                    push(
+                        out,
+                        key_item(
+                            Severity::Error,
+                            e,
+                            None,
+                            "the same revision is stored both as a put and as a tombstone",
+                        ),
+                    );
+                } else if rev.main > compact && rev.sub > p.sub.saturating_add(1) {
+                    self.lost_subs(e, rev, p.sub + 1, out);
+                }
+            }
+            _ => {
+                let last = prev.map_or(base, |p| p.main.max(base));
+                if rev.main > last.saturating_add(1) {
+                    let (lo, hi) = (last + 1, rev.main - 1);
+                    let n = (hi - lo + 1) as u64;
+                    let range = if lo == hi {
+                        format!("revision {lo} is")
+                    } else {
+                        format!("revisions {lo}..{hi} ({n}) are")
+                    };
+                    if is_bump_marker(e, rk) {
+                        push(
+                            out,
+                            key_item(
+                                Severity::Info,
+                                e,
+                                None,
+                                format!(
+                                    "{range} skipped by `etcdutl snapshot restore --bump-revision` \
+                                     (this entry is its marker)"
+                                ),
+                            ),
+                        );
+                    } else {
+                        self.missing = self.missing.saturating_add(n);
+                        let since = if compact >= 0 {
+                            format!("above the compaction at {compact}")
+                        } else {
+                            "in a history never compacted (it starts at revision 2)".to_string()
+                        };
+                        push(
+                            out,
+                            key_item(
+                                Severity::Error,
+                                e,
+                                None,
+                                format!(
+                                    "{range} missing before it, {since}: every write creates a \
+                                     revision and only compaction removes them, so their entries \
+                                     were lost (see the structure check for the pages)"
+                                ),
+                            ),
+                        );
+                    }
+                }
+                if rev.main > compact && rev.sub > 0 {
+                    self.lost_subs(e, rev, 0, out);
+                }
+            }
+        }
+    }
+
+    fn lost_subs(&mut self, e: &bbolt::Entry<'_>, rev: Revision, from: i64, out: &mut Items) {
+        let n = rev.sub.saturating_sub(from) as u64;
+        self.missing = self.missing.saturating_add(n);
+        let subs = if n == 1 {
+            format!("sub-revision {from} is")
+        } else {
+            format!("sub-revisions {from}..{} are", rev.sub - 1)
+        };
+        push(
+            out,
+            key_item(
+                Severity::Error,
+                e,
+                None,
+                format!(
+                    "{subs} missing before it in transaction {}: etcd numbers a transaction's \
+                     changes 0, 1, 2, ... and compaction (at {}) removes none above it, so they were lost",
+                    rev.main, self.compact
+                ),
+            ),
+        );
+    }
+}
+
+/// How etcd parses a record it reads at startup.
+#[derive(Debug, Clone, Copy)]
+enum Record {
+    /// `raftpb.ConfState` as JSON (`meta/confState`, 3.5+).
+    ConfState,
+    /// A semantic version (`cluster/clusterVersion`, `meta/storageVersion`): etcd's
+    /// `semver.Must(semver.NewVersion(..))` panics on anything else.
+    Semver,
+    /// `cluster/downgrade` JSON.
+    Downgrade,
+    /// A `membership.Member` as JSON, its key the member id in hex.
+    Member,
+    /// A removed member's id in hex (the key; etcd parses it or panics).
+    RemovedMember,
+    /// `authpb.User`, keyed by its name.
+    User,
+    /// `authpb.Role`, keyed by its name.
+    Role,
+    /// An 8-byte big-endian integer (`auth/authRevision`).
+    U64,
+    /// `etcdserverpb.AlarmMember` (the key; the value is empty).
+    Alarm,
+}
+
+/// True for `MAJOR.MINOR.PATCH` with an optional `-pre` and `+build` (what Go's semver accepts,
+/// restricted to what etcd writes).
+fn is_semver(s: &str) -> bool {
+    let (core, suffix) = match s.find(['-', '+']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let numeric = |p: &str| !p.is_empty() && p.len() <= 19 && p.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| numeric(p)) && suffix.is_none_or(|x| !x.is_empty())
+}
+
+/// A member id as etcd writes it in keys: lower-case hex of a u64.
+fn hex_id(key: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(key).ok()?;
+    if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(s, 16).ok()
+}
+
+/// Checks one record the way etcd parses it at startup; a finding names the bucket and key.
+fn check_record(
+    out: &mut Items,
+    bucket: &str,
+    key: &[u8],
+    value: &[u8],
+    what: Record,
+    page: Option<u64>,
+) {
+    let problem: Option<String> = match what {
+        Record::ConfState => serde_json::from_slice::<crate::info::ConfState>(value)
+            .err()
+            .map(|e| format!("value is not raft's ConfState as JSON: {e}")),
+        Record::Semver => match std::str::from_utf8(value) {
+            Ok(s) if is_semver(s) => None,
+            _ => Some(format!(
+                "value {} is not a version (MAJOR.MINOR.PATCH); etcd panics parsing it",
+                escape_bytes(value)
+            )),
+        },
+        Record::Downgrade => serde_json::from_slice::<crate::info::Downgrade>(value)
+            .err()
+            .map(|e| format!("value is not the downgrade JSON: {e}")),
+        Record::Member => match (
+            hex_id(key),
+            serde_json::from_slice::<crate::info::MemberJson>(value),
+        ) {
+            (None, _) => Some("key is not a member id in hex; etcd panics parsing it".into()),
+            (_, Err(e)) => Some(format!("value is not a member as JSON: {e}")),
+            (Some(k), Ok(m)) if m.id != k => Some(format!(
+                "the member's JSON has id {:x}, not its key's {k:x}",
+                m.id
+            )),
+            _ => None,
+        },
+        Record::RemovedMember => hex_id(key)
+            .is_none()
+            .then(|| "key is not a member id in hex; etcd panics parsing it".into()),
+        Record::User => match crate::proto::decode::<crate::proto::User>(value) {
+            Err(e) => Some(format!("value is not an authpb.User: {e}")),
+            Ok(u) if u.name != key => Some(format!(
+                "the user record names {}, not its key",
+                escape_bytes(&u.name)
+            )),
+            Ok(_) => None,
+        },
+        Record::Role => match crate::proto::decode::<crate::proto::Role>(value) {
+            Err(e) => Some(format!("value is not an authpb.Role: {e}")),
+            Ok(r) if r.name != key => Some(format!(
+                "the role record names {}, not its key",
+                escape_bytes(&r.name)
+            )),
+            Ok(_) => None,
+        },
+        Record::U64 => (value.len() != 8).then(|| {
+            format!(
+                "value is {} bytes, not an 8-byte big-endian integer",
+                value.len()
+            )
+        }),
+        Record::Alarm => crate::proto::decode::<crate::proto::AlarmMember>(key)
+            .err()
+            .map(|e| format!("key is not an etcdserverpb.AlarmMember: {e}")),
+    };
+    if let Some(msg) = problem {
+        let mut i = Item::new(Severity::Error, msg);
+        i.bucket = Some(bucket.to_string());
+        i.key = Some(escape_bytes(key));
+        i.page = page;
+        push(out, i);
+    }
+}
+
+/// Every record etcd parses when it starts on this file (membership, cluster version and
+/// downgrade, auth users, roles and revision, alarms), parsed the way etcd parses it: etcd
+/// panics or refuses to start on any of these, and `info` cannot decode them. (`meta` and
+/// `lease` are checked beside the revisions.)
+fn startup_records(db: &Db, out: &mut Items) {
+    let whole = |name: &'static [u8], what: Record| (name, None::<&'static [u8]>, what);
+    let one = |name: &'static [u8], key: &'static [u8], what: Record| (name, Some(key), what);
+    for (bucket, only, what) in [
+        whole(buckets::MEMBERS, Record::Member),
+        whole(buckets::MEMBERS_REMOVED, Record::RemovedMember),
+        whole(buckets::AUTH_USERS, Record::User),
+        whole(buckets::AUTH_ROLES, Record::Role),
+        whole(buckets::ALARM, Record::Alarm),
+        one(buckets::CLUSTER, b"clusterVersion", Record::Semver),
+        one(buckets::CLUSTER, b"downgrade", Record::Downgrade),
+        one(buckets::AUTH, b"authRevision", Record::U64),
+    ] {
+        let label = String::from_utf8_lossy(bucket);
+        let b = match db.bucket(bucket) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            Err(e) => {
+                let mut i = Item::new(Severity::Error, format!("cannot read: {e}"));
+                i.bucket = Some(label.into_owned());
+                push(out, i);
+                continue;
+            }
+        };
+        if let Some(key) = only {
+            match b.get_entry(key) {
+                Ok(Some(e)) if !e.is_bucket() => {
+                    check_record(out, &label, key, e.value, what, e.page)
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    let mut i = Item::new(Severity::Error, format!("cannot read: {err}"));
+                    i.bucket = Some(label.into_owned());
+                    i.key = Some(escape_bytes(key));
+                    push(out, i);
+                }
+            }
+            continue;
+        }
+        for e in b.iter() {
+            match e {
+                Ok(e) if e.is_bucket() => {
+                    let mut i = Item::new(
+                        Severity::Error,
+                        "entry is a sub-bucket, not a record (etcd nests no buckets)",
+                    );
+                    i.bucket = Some(label.to_string());
+                    i.key = Some(escape_bytes(e.key));
+                    i.page = e.page;
+                    push(out, i);
+                }
+                Ok(e) => check_record(out, &label, e.key, e.value, what, e.page),
+                Err(err) => {
+                    let mut i = Item::new(Severity::Error, format!("cannot read further: {err}"));
+                    i.bucket = Some(label.into_owned());
+                    push(out, i);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The top-level buckets etcd 3.4 to 3.6 create at startup and read (server/storage/schema/
+/// bucket.go at v3.6.0; server/mvcc/buckets at v3.5): any other name is a renamed or damaged
+/// bucket entry, whose records etcd no longer sees; a missing one is recreated empty by etcd.
+const ETCD_BUCKETS: [&[u8]; 10] = [
+    buckets::KEY,
+    buckets::META,
+    buckets::LEASE,
+    buckets::ALARM,
+    buckets::CLUSTER,
+    buckets::MEMBERS,
+    buckets::MEMBERS_REMOVED,
+    buckets::AUTH,
+    buckets::AUTH_USERS,
+    buckets::AUTH_ROLES,
+];
+
+fn bucket_names(db: &Db, out: &mut Items) {
+    let Ok(list) = db.buckets() else {
+        return; // the structure check says why
+    };
+    for (name, _) in &list {
+        if !ETCD_BUCKETS.contains(name) {
+            let mut i = Item::new(
+                Severity::Error,
+                "a top-level bucket etcd neither writes nor reads: a renamed or damaged bucket \
+                 entry, whose records etcd would not see",
+            );
+            i.bucket = Some(escape_bytes(name));
+            push(out, i);
+        }
+    }
+    for want in ETCD_BUCKETS {
+        if want != buckets::KEY && want != buckets::META && !list.iter().any(|(n, _)| *n == want) {
+            let mut i = Item::new(
+                Severity::Warning,
+                "bucket missing: etcd creates it at startup (empty), so whatever it held is gone",
+            );
+            i.bucket = Some(String::from_utf8_lossy(want).into_owned());
+            push(out, i);
+        }
+    }
+}
+
+/// Every voter and learner of `meta/confState` is a member: etcd applies a configuration change
+/// to raft's ConfState and to the `members` bucket in the same transaction.
+fn conf_state_members(db: &Db, cs: &crate::info::ConfState, out: &mut Items) {
+    let ids = |name: &[u8]| -> Option<HashSet<u64>> {
+        let b = db.bucket(name).ok()??;
+        let mut s = HashSet::new();
+        for e in b.iter() {
+            s.insert(hex_id(e.ok()?.key)?);
+        }
+        Some(s)
+    };
+    let (Some(members), removed) = (ids(buckets::MEMBERS), ids(buckets::MEMBERS_REMOVED)) else {
+        return;
+    };
+    let removed = removed.unwrap_or_default();
+    for id in cs.voters.iter().chain(&cs.learners) {
+        if !members.contains(id) && !removed.contains(id) {
+            let mut i = Item::new(
+                Severity::Error,
+                format!(
+                    "raft's configuration names member {id:x}, which the members bucket does not hold \
+                     (etcd changes both in one transaction): a member record was lost"
+                ),
+            );
+            i.bucket = Some("meta".into());
+            i.key = Some("\"confState\"".into());
+            push(out, i);
+        }
+    }
 }
 
 /// The `lease` bucket: 8-byte big-endian ids, each value a Lease with that id.

@@ -15,6 +15,7 @@ use etcdsnap_mvcc::diff::{Change, ChangeKind, DiffSummary, diff};
 use etcdsnap_mvcc::keyspace::{Keyspace, ScanOptions, keyspace_at};
 use etcdsnap_mvcc::proto::KeyValueRef;
 use etcdsnap_mvcc::{KeyRange, Snapshot};
+use serde_json::Value;
 
 use crate::args::DiffFormat;
 use crate::decoded::{Decoded, decode_value};
@@ -39,6 +40,10 @@ pub struct DiffConfig {
     pub values: bool,
     /// Show Secret payloads in value diffs.
     pub show_secrets: bool,
+    /// Objects decoded: a unified diff of their kubectl YAML.
+    pub decode: bool,
+    /// With `decode`: fields that change on every write are left out of the comparison.
+    pub ignore_server_fields: bool,
     /// Only the summary, no per-key lines.
     pub summary_only: bool,
     /// Output format.
@@ -99,9 +104,13 @@ pub fn run(cfg: &DiffConfig, out: &mut dyn Write, err: &mut dyn Write) -> CmdRes
         out,
         groups: BTreeMap::new(),
         sides: serde_json::Value::Null,
+        ignored: 0,
     };
     w.header(&a, &ka, &b, &kb)?;
-    let summary = diff(side(&a, &ka), side(&b, &kb), |c| w.change(c))?;
+    let mut summary = diff(side(&a, &ka), side(&b, &kb), |c| w.change(c))?;
+    // Objects that differ only in server fields count as unchanged.
+    summary.modified -= w.ignored;
+    summary.unchanged += w.ignored;
     w.footer(&summary)?;
     Ok(if summary.is_empty() {
         Outcome::Clean
@@ -116,6 +125,8 @@ struct Writer<'c, 'o> {
     groups: BTreeMap<String, GroupCounts>,
     /// `{"a":..,"b":..}`, for the last line of jsonl.
     sides: serde_json::Value,
+    /// Modified keys whose objects differ only in server fields (--ignore-server-fields).
+    ignored: u64,
 }
 
 /// The live key-values of one side, decoded as the merge reaches them.
@@ -170,6 +181,25 @@ impl Writer<'_, '_> {
 
     fn change(&mut self, c: &Change<'_, '_>) -> Result<(), Failure> {
         let key = c.key_bytes();
+        if self.cfg.ignore_server_fields
+            && c.kind == ChangeKind::Modified
+            && let (Some(a), Some(b)) = (&c.a, &c.b)
+        {
+            let norm = |v: &[u8]| match decode_value(key, v, true) {
+                Decoded::Object { object, .. } => {
+                    let mut o = *object;
+                    strip_server_fields(&mut o);
+                    Some(o)
+                }
+                _ => None,
+            };
+            if let (Some(x), Some(y)) = (norm(a.value), norm(b.value))
+                && x == y
+            {
+                self.ignored += 1;
+                return Ok(());
+            }
+        }
         let g = self.groups.entry(group_of(key)).or_default();
         match c.kind {
             ChangeKind::Added => g.added += 1,
@@ -269,6 +299,9 @@ impl Writer<'_, '_> {
         b: Option<&[u8]>,
     ) -> Result<(), Failure> {
         let show = self.cfg.show_secrets;
+        if self.cfg.decode {
+            return self.object_diff(key, a, b);
+        }
         let (ta, tb) = (
             a.map(|v| render_value(key, v, show)),
             b.map(|v| render_value(key, v, show)),
@@ -383,6 +416,70 @@ impl Writer<'_, '_> {
     }
 }
 
+impl Writer<'_, '_> {
+    /// `--decode`: a unified diff of the two objects' YAML (kubectl's), or the markers of
+    /// values that are not objects.
+    fn object_diff(
+        &mut self,
+        key: &[u8],
+        a: Option<&[u8]>,
+        b: Option<&[u8]>,
+    ) -> Result<(), Failure> {
+        let text = |v: Option<&[u8]>| -> String {
+            let Some(v) = v else { return String::new() };
+            match decode_value(key, v, self.cfg.show_secrets) {
+                Decoded::Object { object, .. } => {
+                    let mut o = *object;
+                    if self.cfg.ignore_server_fields {
+                        strip_server_fields(&mut o);
+                    } else if let Some(Value::Object(m)) = o.get_mut("metadata") {
+                        // kubectl hides managedFields in its YAML, so does this.
+                        m.remove("managedFields");
+                    }
+                    crate::yaml::to_yaml(&o)
+                }
+                Decoded::Text(t) => t + "\n",
+                other => other.marker().unwrap_or_default() + "\n",
+            }
+        };
+        let (x, y) = (text(a), text(b));
+        let name = crate::style::key(key);
+        let d = similar::TextDiff::from_lines(x.as_str(), y.as_str());
+        let mut u = d.unified_diff();
+        u.context_radius(3)
+            .header(&format!("a{name}"), &format!("b{name}"));
+        write!(self.out, "{u}")?;
+        Ok(())
+    }
+}
+
+/// Leaves out what changes on every write: metadata.resourceVersion, managedFields and
+/// generation, status.observedGeneration, and every timestamp under status (fields named
+/// `*Time` or `*Timestamp`, e.g. conditions' lastTransitionTime, lastHeartbeatTime).
+pub fn strip_server_fields(o: &mut Value) {
+    if let Some(Value::Object(m)) = o.get_mut("metadata") {
+        for f in ["resourceVersion", "managedFields", "generation"] {
+            m.remove(f);
+        }
+    }
+    fn times(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|k, _| !(k.ends_with("Time") || k.ends_with("Timestamp")));
+                m.values_mut().for_each(times);
+            }
+            Value::Array(a) => a.iter_mut().for_each(times),
+            _ => {}
+        }
+    }
+    if let Some(status) = o.get_mut("status") {
+        if let Value::Object(m) = status {
+            m.remove("observedGeneration");
+        }
+        times(status);
+    }
+}
+
 fn is_secret(key: &[u8]) -> bool {
     matches!(parse_key(key), KeyInfo::Object(o) if o.resource_id == "secrets")
 }
@@ -431,5 +528,39 @@ fn render_value(key: &[u8], v: &[u8], show_secrets: bool) -> Rendered {
             len: v.len(),
             fingerprint: xxhash_rust::xxh3::xxh3_64(v),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn server_fields_are_what_changes_on_every_write() {
+        let a = json!({"kind": "Pod", "metadata": {"name": "p", "resourceVersion": "5", "generation": 1,
+            "managedFields": [{"manager": "kubelet"}]},
+            "spec": {"nodeName": "n"},
+            "status": {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "True",
+              "lastTransitionTime": "2025-01-01T00:00:00Z", "lastProbeTime": null}], "startTime": "x"}});
+        let mut b = a.clone();
+        b["metadata"]["resourceVersion"] = json!("9");
+        b["metadata"]["generation"] = json!(2);
+        b["metadata"]["managedFields"][0]["manager"] = json!("kubectl");
+        b["status"]["observedGeneration"] = json!(2);
+        b["status"]["conditions"][0]["lastTransitionTime"] = json!("2026-01-01T00:00:00Z");
+        let (mut x, mut y) = (a.clone(), b.clone());
+        strip_server_fields(&mut x);
+        strip_server_fields(&mut y);
+        assert_eq!(x, y);
+        // A real change is kept.
+        b["spec"]["nodeName"] = json!("m");
+        let mut y = b.clone();
+        strip_server_fields(&mut y);
+        assert_ne!(x, y);
+        assert_eq!(
+            x["status"]["conditions"][0],
+            json!({"type": "Ready", "status": "True"})
+        );
     }
 }

@@ -19,7 +19,7 @@ use etcdsnap_mvcc::{Error, KeyRange, Snapshot};
 use crate::args::{GetFormat, Order, SortBy};
 use serde_json::{Map, Value};
 
-use crate::decoded::decode_value;
+use crate::decoded::{Notes, decode_value};
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::format::{b64, go_quote};
 
@@ -97,7 +97,12 @@ pub fn failure(snap: &Snapshot, e: Error) -> Failure {
 }
 
 /// Runs `get`.
-pub fn run(snap: &Snapshot, cfg: &GetConfig, out: &mut dyn Write) -> CmdResult {
+pub fn run(
+    snap: &Snapshot,
+    cfg: &GetConfig,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
     if cfg.print_value_only && cfg.format != GetFormat::Simple {
         return Err(Failure::usage(
             "print-value-only is only for `--write-out=simple`",
@@ -105,15 +110,19 @@ pub fn run(snap: &Snapshot, cfg: &GetConfig, out: &mut dyn Write) -> CmdResult {
     }
     let resp = keyspace::range(snap, &cfg.request, cfg.threads).map_err(|e| failure(snap, e))?;
     let decode = cfg.decode && !cfg.request.keys_only && !cfg.request.count_only;
+    // What the schema did not cover, said once per cause on stderr after the output.
+    let mut notes = Notes::default();
+    let n = &mut notes;
     match (cfg.format, decode) {
-        (GetFormat::Jsonl, _) => write_jsonl(&resp, cfg, out)?,
-        (GetFormat::Simple, true) => write_simple_decoded(&resp, cfg, out)?,
-        (GetFormat::Json, true) => write_json_decoded(&resp, cfg.show_secrets, out)?,
-        (GetFormat::Fields, true) => write_fields_decoded(&resp, cfg.show_secrets, out)?,
+        (GetFormat::Jsonl, _) => write_jsonl(&resp, cfg, n, out)?,
+        (GetFormat::Simple, true) => write_simple_decoded(&resp, cfg, n, out)?,
+        (GetFormat::Json, true) => write_json_decoded(&resp, cfg.show_secrets, n, out)?,
+        (GetFormat::Fields, true) => write_fields_decoded(&resp, cfg.show_secrets, n, out)?,
         (GetFormat::Simple, false) => write_simple(&resp, cfg, out)?,
         (GetFormat::Json, false) => write_json(&resp, out)?,
         (GetFormat::Fields, false) => write_fields(&resp, out)?,
     }
+    notes.write(err)?;
     Ok(Outcome::Clean)
 }
 
@@ -150,6 +159,7 @@ fn write_simple(
 fn write_simple_decoded(
     resp: &RangeResponse<'_>,
     cfg: &GetConfig,
+    notes: &mut Notes,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     for kv in &resp.kvs {
@@ -157,7 +167,9 @@ fn write_simple_decoded(
             // A readable view: keys escaped as history, stats and diff show them.
             writeln!(out, "{}", crate::style::key(kv.key))?;
         }
-        decode_value(kv.key, kv.value, cfg.show_secrets).write_text(out)?;
+        let d = decode_value(kv.key, kv.value, cfg.show_secrets);
+        notes.add(kv.key, d.notes());
+        d.write_text(out)?;
     }
     Ok(())
 }
@@ -167,6 +179,7 @@ fn write_simple_decoded(
 fn write_json_decoded(
     resp: &RangeResponse<'_>,
     show_secrets: bool,
+    notes: &mut Notes,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut header = Vec::new();
@@ -183,7 +196,7 @@ fn write_json_decoded(
             if i > 0 {
                 out.write_all(b",")?;
             }
-            serde_json::to_writer(&mut *out, &decoded_kv(kv, show_secrets))
+            serde_json::to_writer(&mut *out, &decoded_kv(kv, show_secrets, notes))
                 .map_err(std::io::Error::from)?;
         }
         out.write_all(b"]")?;
@@ -199,7 +212,7 @@ fn write_json_decoded(
 
 /// One kv of `--decode -w json`: etcd's fields (zero ones omitted), `value_size` and the
 /// decoded fields instead of `value`.
-fn decoded_kv(kv: &KeyValueRef<'_>, show_secrets: bool) -> Value {
+fn decoded_kv(kv: &KeyValueRef<'_>, show_secrets: bool, notes: &mut Notes) -> Value {
     let mut m = Map::new();
     if !kv.key.is_empty() {
         m.insert("key".into(), Value::String(b64(kv.key)));
@@ -215,7 +228,9 @@ fn decoded_kv(kv: &KeyValueRef<'_>, show_secrets: bool) -> Value {
         }
     }
     m.insert("value_size".into(), kv.value.len().into());
-    decode_value(kv.key, kv.value, show_secrets).json_fields(kv.value, &mut m);
+    let d = decode_value(kv.key, kv.value, show_secrets);
+    notes.add(kv.key, d.notes());
+    d.json_fields(kv.value, &mut m);
     Value::Object(m)
 }
 
@@ -224,6 +239,7 @@ fn decoded_kv(kv: &KeyValueRef<'_>, show_secrets: bool) -> Value {
 fn write_jsonl(
     resp: &RangeResponse<'_>,
     cfg: &GetConfig,
+    notes: &mut Notes,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if cfg.request.count_only {
@@ -232,7 +248,7 @@ fn write_jsonl(
     let mut s = String::new();
     for kv in &resp.kvs {
         if cfg.decode && !cfg.request.keys_only {
-            s = decoded_kv(kv, cfg.show_secrets).to_string();
+            s = decoded_kv(kv, cfg.show_secrets, notes).to_string();
         } else {
             s.clear();
             kv_json(kv, &mut s);
@@ -248,11 +264,14 @@ fn write_jsonl(
 fn write_fields_decoded(
     resp: &RangeResponse<'_>,
     show_secrets: bool,
+    notes: &mut Notes,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     fields_with(resp, out, |kv, out| {
         let mut m = Map::new();
-        decode_value(kv.key, kv.value, show_secrets).json_fields(kv.value, &mut m);
+        let d = decode_value(kv.key, kv.value, show_secrets);
+        notes.add(kv.key, d.notes());
+        d.json_fields(kv.value, &mut m);
         writeln!(out, "\"Object\" : {}", Value::Object(m))
     })
 }

@@ -20,14 +20,47 @@ use etcdsnap_mvcc::{KeyHistory, KeyRange, RevIndex, Snapshot};
 
 use crate::args::HistoryFormat;
 use crate::commands::get::failure;
+use crate::decoded::{Decoded, Notes, decode_value};
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::format::b64;
+
+/// `--decode`: each revision's value shown as the object it is.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeValues {
+    /// Show Secret payloads.
+    pub show_secrets: bool,
+}
 
 /// Runs `history`.
 pub fn run(
     snap: &Snapshot,
     range: &KeyRange,
     format: HistoryFormat,
+    decode: Option<DecodeValues>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
+    let mut notes = Notes::default();
+    let d = Decode {
+        opts: decode,
+        notes: &mut notes,
+    };
+    let outcome = run_with(snap, range, format, d, out, err)?;
+    notes.write(err)?;
+    Ok(outcome)
+}
+
+/// The decoding state threaded through the writers.
+struct Decode<'n> {
+    opts: Option<DecodeValues>,
+    notes: &'n mut Notes,
+}
+
+fn run_with(
+    snap: &Snapshot,
+    range: &KeyRange,
+    format: HistoryFormat,
+    mut d: Decode<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> CmdResult {
@@ -39,7 +72,7 @@ pub fn run(
     match format {
         HistoryFormat::Simple => {
             for h in index.range(range) {
-                write_simple(snap, &h, store.current, out)?;
+                write_simple(snap, &h, store.current, &mut d, out)?;
             }
         }
         HistoryFormat::Json => {
@@ -52,13 +85,13 @@ pub fn run(
                 if i > 0 {
                     out.write_all(b",")?;
                 }
-                write_json(snap, &h, store.current, out)?;
+                write_json(snap, &h, store.current, &mut d, out)?;
             }
             out.write_all(b"]}\n")?;
         }
         HistoryFormat::Jsonl => {
             for h in index.range(range) {
-                write_json(snap, &h, store.current, out)?;
+                write_json(snap, &h, store.current, &mut d, out)?;
                 out.write_all(b"\n")?;
             }
         }
@@ -70,6 +103,7 @@ fn write_simple(
     snap: &Snapshot,
     h: &KeyHistory<'_, '_>,
     current: i64,
+    d: &mut Decode<'_>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let revs = h.revisions();
@@ -104,15 +138,47 @@ fn write_simple(
                 kv.lease,
                 kv.value.len()
             )?;
+            if let Some(opts) = d.opts {
+                let v = decode_value(kv.key, kv.value, opts.show_secrets);
+                d.notes.add(kv.key, v.notes());
+                let text = match v {
+                    Decoded::Object { object, .. } => {
+                        let mut o = *object;
+                        shown_as_apiserver(&mut o, kv.mod_revision);
+                        crate::yaml::to_yaml(&o)
+                    }
+                    other => {
+                        let mut t = Vec::new();
+                        other.write_text(&mut t)?;
+                        String::from_utf8_lossy(&t).into_owned()
+                    }
+                };
+                for line in text.lines() {
+                    writeln!(out, "    {line}")?;
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// As the apiserver shows the object of that revision: resourceVersion = its mod revision;
+/// managedFields hidden, as kubectl does.
+fn shown_as_apiserver(o: &mut serde_json::Value, mod_revision: i64) {
+    if let Some(serde_json::Value::Object(m)) = o.get_mut("metadata") {
+        m.insert(
+            "resourceVersion".into(),
+            serde_json::Value::String(mod_revision.to_string()),
+        );
+        m.remove("managedFields");
+    }
 }
 
 fn write_json(
     snap: &Snapshot,
     h: &KeyHistory<'_, '_>,
     current: i64,
+    d: &mut Decode<'_>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let mut s = format!(
@@ -136,6 +202,20 @@ fn write_json(
             kv.lease,
             kv.value.len()
         ));
+        if let (Some(opts), false) = (d.opts, r.is_tombstone()) {
+            // The decoded fields of `get --decode -w json`, inside the revision object.
+            let v = decode_value(kv.key, kv.value, opts.show_secrets);
+            d.notes.add(kv.key, v.notes());
+            let mut m = serde_json::Map::new();
+            v.json_fields(kv.value, &mut m);
+            if let Some(o) = m.get_mut("object") {
+                shown_as_apiserver(o, kv.mod_revision);
+            }
+            let fields = serde_json::Value::Object(m).to_string();
+            s.pop();
+            s.push(',');
+            s.push_str(&fields[1..]);
+        }
     }
     s.push_str("]}");
     Ok(out.write_all(s.as_bytes())?)

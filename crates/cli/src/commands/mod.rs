@@ -7,6 +7,7 @@ pub mod get;
 mod hashkv;
 mod history;
 mod info;
+pub mod kube;
 mod many;
 mod stats;
 mod status;
@@ -50,8 +51,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 rev_a: d.rev_a,
                 rev_b: d.rev_b,
                 range: d.keys.range(),
-                values: d.values,
+                values: d.values || d.decode,
                 show_secrets: d.show_secrets,
+                decode: d.decode,
+                ignore_server_fields: d.ignore_server_fields,
                 summary_only: d.summary,
                 format: o.format,
                 threads: d.threads.unwrap_or_else(default_threads),
@@ -137,9 +140,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 show_secrets,
             };
             let snap = open(&file, err)?;
-            with_yaml(o.yaml, out, |out| get::run(&snap, &cfg, out))
+            with_yaml(o.yaml, out, |out| get::run(&snap, &cfg, out, err))
         }
-        Command::History { file, keys } => {
+        Command::History {
+            file,
+            keys,
+            decode,
+            show_secrets,
+        } => {
             let o = choose(
                 w,
                 "history",
@@ -152,8 +160,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             )?;
             let range = keys.range();
             let snap = open(&file, err)?;
+            let decode = decode.then_some(history::DecodeValues { show_secrets });
             with_yaml(o.yaml, out, |out| {
-                history::run(&snap, &range, o.format, out, err)
+                history::run(&snap, &range, o.format, decode, out, err)
             })
         }
         Command::Hashkv { file, rev, threads } => {
@@ -279,6 +288,17 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 .until_output(out);
             with_yaml(o.yaml, &mut out, |out| audit::run(&snap, &cfg, out))
         }
+        Command::Kube(k) => match k.command {
+            kube::KubeCommand::Get(a) => {
+                let cfg = kube::KubeGetConfig::from_args(
+                    &a,
+                    w,
+                    a.threads.unwrap_or_else(default_threads),
+                )?;
+                let snap = open(&a.file, err)?;
+                kube::run(&snap, &cfg, out, err)
+            }
+        },
         Command::Verify {
             files,
             max_findings,

@@ -8,3 +8,4 @@ mod handbuilt;
 mod keys;
 mod pb;
 mod robustness;
+mod typed;
