@@ -8,7 +8,11 @@ one revision per put: N user keys written round-robin, so each key's history is 
 1, 2, 3, ... with a constant create_revision. Values are KeyValue protobufs of ~VALUE bytes.
 A sha256 trailer is appended, as `etcdctl snapshot save` does.
 
-usage: gen_synthetic.py OUT [SIZE_MB=1536] [KEYS=100000] [VALUE=1000]
+usage: gen_synthetic.py OUT [SIZE_MB=1536] [KEYS=100000] [VALUE=1000] [k8s]
+
+With `k8s`, values are Kubernetes protobuf envelopes instead of filler: every fourth key is a
+core/v1 Secret under /registry/secrets/ (a `data` entry of ~VALUE bytes), the others ConfigMaps
+(for timing `redact`, which rewrites Secret payloads).
 """
 import hashlib
 import struct
@@ -113,18 +117,35 @@ def main():
     versions = {}
     main_rev = 1
     filler = bytes((i * 7) & 0xFF for i in range(vsize))
+    k8s = len(sys.argv) > 5 and sys.argv[5] == "k8s"
+
+    def envelope(kind, name, ns, payload):
+        tm = field_bytes(1, b"v1") + field_bytes(2, kind)
+        meta = field_bytes(1, name) + field_bytes(3, ns)
+        entry = field_bytes(1, b"password") + field_bytes(2, payload)
+        raw = field_bytes(1, meta) + field_bytes(2, entry) + field_bytes(3, b"Opaque")
+        return b"k8s\0" + field_bytes(1, tm) + field_bytes(2, raw)
+
+    def value_of(i, ver):
+        if not k8s:
+            return filler
+        ns = b"ns-%03d" % (i % 500)
+        name = b"object-%07d" % i
+        kind = b"Secret" if i % 4 == 0 else b"ConfigMap"
+        return envelope(kind, name, ns, filler[: max(1, vsize - 80 - ver % 7)])
     while next_page * PS < size:
         items = []
         room = PS - 16
         while True:
             main_rev += 1
             i = (main_rev - 2) % nkeys
-            ukey = b"/registry/configmaps/ns-%03d/object-%07d" % (i % 500, i)
+            res = b"secrets" if k8s and i % 4 == 0 else b"configmaps"
+            ukey = b"/registry/%s/ns-%03d/object-%07d" % (res, i % 500, i)
             ver = versions.get(ukey, 0) + 1
             versions[ukey] = ver
             created.setdefault(ukey, main_rev)
             k = rev(main_rev)
-            v = kv(ukey, created[ukey], main_rev, ver, filler)
+            v = kv(ukey, created[ukey], main_rev, ver, value_of(i, ver))
             need = 16 + len(k) + len(v)
             if items and need > room:
                 main_rev -= 1

@@ -593,6 +593,53 @@ Formats (-o): table (default), wide, name, json, yaml, jsonl, manifest."
 Formats (-w): parquet, jsonl, csv (default: from OUT's extension)."
     )]
     Export(crate::commands::export::ExportArgs),
+    /// Offline compaction + defrag: a new snapshot as etcd would leave it after `compact R`.
+    ///
+    /// For each key, revisions at or below R are dropped except the newest one when it is not a
+    /// tombstone (etcd's Keep(R)); revisions above R are all kept; the compaction marks are set
+    /// to R; pages are packed as etcd's defrag packs them. The input is never modified; the
+    /// output gets etcd's sha256 trailer, so `etcdutl snapshot restore` accepts it as is.
+    #[command(
+        display_order = 12,
+        after_help = "Examples:
+  etcdsnap compact backup.db --rev 123456 -o compacted.db
+  etcdsnap compact backup.db --rev 123456 -o compacted.db --force -w json
+Formats (-w): simple (default), json, yaml."
+    )]
+    Compact(CompactArgs),
+    /// A copy safe to share: Secrets, tokens and password hashes overwritten.
+    ///
+    /// Every revision of every Kubernetes Secret (data, stringData, and the same inside the
+    /// last-applied annotation; service-account tokens are Secrets) gets a marker of the same
+    /// length, so values still decode and every size that `stats` reports stays the same.
+    /// Encrypted values stay ciphertext (or are blanked with --drop-encrypted); auth users lose
+    /// their password hashes; --prefix blanks everything under a prefix, and --keys renames the
+    /// keys under those prefixes with stable pseudonyms.
+    #[command(
+        display_order = 13,
+        after_help = "Examples:
+  etcdsnap redact backup.db -o shareable.db
+  etcdsnap redact backup.db -o shareable.db --drop-encrypted --prefix /registry/configmaps/ --keys
+Formats (-w): simple (default), json, yaml."
+    )]
+    Redact(RedactArgs),
+    /// A sound snapshot from a damaged one, with an exact account of what was lost.
+    ///
+    /// Reads the tree of either meta page, takes every page that parses whole (in the key
+    /// bucket: well-formed revision keys and KeyValue records), fills ranges lost in the newer
+    /// tree from the older one, rebuilds the other buckets that are intact and the meta
+    /// bucket, and lists every page it could not take with the key and revision range it
+    /// covered. Free or unreachable pages are read only with --deep (they hold compacted
+    /// history). Exit 0 when nothing was lost, 1 when something was, 2 when nothing could be
+    /// recovered.
+    #[command(
+        display_order = 14,
+        after_help = "Examples:
+  etcdsnap salvage damaged.db -o recovered.db
+  etcdsnap salvage member/snap/db -o recovered.db --deep -w json
+Formats (-w): simple (default), json, yaml."
+    )]
+    Salvage(SalvageArgs),
     /// Shell completions, generated from these definitions.
     ///
     /// Install: bash `etcdsnap completions bash > /etc/bash_completion.d/etcdsnap` (or
@@ -633,9 +680,91 @@ impl Command {
     pub fn has_verdict(&self) -> bool {
         matches!(
             self,
-            Command::Diff(_) | Command::Verify { .. } | Command::Audit { .. } | Command::Kube(_)
+            Command::Diff(_)
+                | Command::Verify { .. }
+                | Command::Audit { .. }
+                | Command::Kube(_)
+                | Command::Salvage(_)
         )
     }
+}
+
+/// The output file of a command that writes a snapshot (compact, redact, salvage). Such a
+/// command owns `-o` for the path and its own `-w` (see docs/architecture.md, CLI grammar).
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputFileArgs {
+    /// The snapshot to write (under a temporary name beside it, renamed when complete).
+    #[arg(short = 'o', long = "output", value_name = "OUT.db")]
+    pub output: PathBuf,
+    /// Replace the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not append etcd's sha256 trailer (`etcdutl snapshot restore` then needs
+    /// --skip-hash-check).
+    #[arg(long)]
+    pub no_trailer: bool,
+    /// Format of the report (simple, json, yaml).
+    #[arg(
+        short = 'w',
+        long = "write-out",
+        id = "write_out",
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub write_out: Option<Format>,
+}
+
+/// Arguments of `compact`.
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// The snapshot to compact (a file or a data directory; never modified).
+    pub file: PathBuf,
+    /// The compaction revision R (above the file's compaction, at most its newest revision).
+    #[arg(long)]
+    pub rev: i64,
+    /// Where to write.
+    #[command(flatten)]
+    pub out: OutputFileArgs,
+}
+
+/// Arguments of `redact`.
+#[derive(Debug, clap::Args)]
+pub struct RedactArgs {
+    /// The snapshot to redact (a file or a data directory; never modified).
+    pub file: PathBuf,
+    /// Blank the ciphertext of values encrypted at rest (the provider prefix is kept).
+    #[arg(long)]
+    pub drop_encrypted: bool,
+    /// Blank every value under this key prefix, at every revision (repeatable).
+    #[arg(long = "prefix", value_name = "PREFIX")]
+    pub prefixes: Vec<std::ffi::OsString>,
+    /// Also replace key names under the --prefix prefixes with stable pseudonyms.
+    #[arg(long, requires = "prefixes")]
+    pub keys: bool,
+    /// Salt for the pseudonyms (without one, anyone can test a guessed name).
+    #[arg(long, value_name = "SALT", default_value = "")]
+    pub salt: String,
+    /// Write auth as disabled: with the password hashes gone, nobody could log in to a
+    /// restored copy that has auth enabled.
+    #[arg(long)]
+    pub disable_auth: bool,
+    /// Where to write.
+    #[command(flatten)]
+    pub out: OutputFileArgs,
+}
+
+/// Arguments of `salvage`.
+#[derive(Debug, clap::Args)]
+pub struct SalvageArgs {
+    /// The damaged snapshot (a file or a data directory; never modified).
+    pub file: PathBuf,
+    /// Also take revisions from free and unreachable pages, for ranges still lost and only
+    /// above the compaction revision.
+    #[arg(long)]
+    pub deep: bool,
+    /// Where to write.
+    #[command(flatten)]
+    pub out: OutputFileArgs,
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod gojson;
 pub mod key;
 pub mod meta;
 pub mod object;
+pub mod redact;
 pub mod resources;
 pub mod schema;
 pub mod schemaless;

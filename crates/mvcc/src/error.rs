@@ -13,6 +13,12 @@ pub enum Error {
     /// The bbolt layer failed.
     #[error(transparent)]
     Bolt(#[from] bbolt::Error),
+    /// Nothing could be recovered from a damaged file.
+    #[error("{0}")]
+    Salvage(String),
+    /// Writing an output file failed.
+    #[error(transparent)]
+    Write(#[from] bbolt::WriteError),
     /// A directory that is not an etcd data directory.
     #[error(
         "is a directory but not an etcd data directory (no member/snap/db inside): name a snapshot file or a member's --data-dir"

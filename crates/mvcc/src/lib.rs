@@ -11,7 +11,8 @@
 //! (`etcdutl snapshot status`), [`range`] (etcd's key ranges), [`keyspace`] (the live keys at
 //! a revision and the Range RPC), [`index`] (every revision of every key), [`hashkv`]
 //! (`endpoint hashkv`), [`info`] (what the file says about the cluster), [`verify`] (the
-//! integrity checks of `etcdsnap verify`).
+//! integrity checks of `etcdsnap verify`), [`rewrite`] (new stores written from this one:
+//! `compact`, `redact`), [`salvage`] (a sound store from a damaged one).
 
 pub mod crc;
 pub mod diff;
@@ -23,6 +24,8 @@ pub mod keyspace;
 pub mod proto;
 pub mod range;
 pub mod revision;
+pub mod rewrite;
+pub mod salvage;
 mod scan;
 pub mod snapshot;
 pub mod status;

@@ -11,7 +11,7 @@ pub const REV_KEY_LEN: usize = 17;
 pub const TOMBSTONE_KEY_LEN: usize = 18;
 
 /// A store revision: the transaction (`main`) and the change inside it (`sub`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
 pub struct Revision {
     /// The store revision of the transaction.
     pub main: i64,

@@ -1,6 +1,7 @@
 //! One module per command; each takes its configuration and writers, returns an outcome.
 
 mod audit;
+mod compact;
 mod diff;
 pub mod export;
 pub mod get;
@@ -9,6 +10,8 @@ mod history;
 mod info;
 pub mod kube;
 mod many;
+mod redact;
+mod salvage;
 mod stats;
 mod status;
 mod verify;
@@ -327,6 +330,37 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                     verify::run(&cfg, &mut out, err)
                 })
             })
+        }
+        Command::Compact(c) => {
+            let o = compact::formats(c.out.write_out.or(w), "compact")?;
+            let cfg = compact::Config {
+                rev: c.rev,
+                output: compact::output(&c.out),
+            };
+            let snap = open(&c.file, err)?;
+            with_yaml(o.yaml, out, |out| compact::run(&snap, &cfg, o.format, out))
+        }
+        Command::Redact(a) => {
+            let o = compact::formats(a.out.write_out.or(w), "redact")?;
+            let cfg = redact::Config {
+                output: compact::output(&a.out),
+                drop_encrypted: a.drop_encrypted,
+                prefixes: a.prefixes.iter().map(|p| arg_bytes(p)).collect(),
+                keys: a.keys,
+                salt: a.salt.into_bytes(),
+                disable_auth: a.disable_auth,
+            };
+            let snap = open(&a.file, err)?;
+            with_yaml(o.yaml, out, |out| redact::run(&snap, &cfg, o.format, out))
+        }
+        Command::Salvage(a) => {
+            let o = compact::formats(a.out.write_out.or(w), "salvage")?;
+            let cfg = salvage::Config {
+                input: a.file,
+                output: compact::output(&a.out),
+                deep: a.deep,
+            };
+            with_yaml(o.yaml, out, |out| salvage::run(&cfg, o.format, out, err))
         }
         Command::Version => {
             let o = choose(
