@@ -88,6 +88,10 @@ pub enum Format {
     Name,
     /// `kube get`: restore-ready manifests (a YAML stream).
     Manifest,
+    /// Apache Parquet (export).
+    Parquet,
+    /// CSV with a header line (export).
+    Csv,
 }
 
 /// Which keys a command reads, with etcdctl's grammar: `KEY [RANGE_END]`, `--prefix`,
@@ -573,6 +577,22 @@ Formats (-w): simple (default), json, yaml."
 Formats (-o): table (default), wide, name, json, yaml, jsonl, manifest."
     )]
     Kube(crate::commands::kube::KubeArgs),
+    /// A snapshot as a table: Parquet, JSON Lines or CSV for DuckDB, pandas, Spark, Trino.
+    ///
+    /// One row per live key at a revision (or per stored revision with --history), with the
+    /// Kubernetes object each value holds in columns; schema in docs/export.md. The file is
+    /// written under a temporary name and renamed when complete; an existing one is refused
+    /// unless --force.
+    #[command(
+        display_order = 11,
+        after_help = "Examples:
+  etcdsnap export backup.db -o backup.parquet
+  etcdsnap export backup.db /registry/pods/ --prefix --history --no-values -o pods.parquet
+  etcdsnap export backup.db --dataset fleet/ --cluster prod-eu
+  etcdsnap export backup.db -o - -w jsonl | jq .
+Formats (-w): parquet, jsonl, csv (default: from OUT's extension)."
+    )]
+    Export(crate::commands::export::ExportArgs),
     /// Offline compaction + defrag: a new snapshot as etcd would leave it after `compact R`.
     ///
     /// For each key, revisions at or below R are dropped except the newest one when it is not a

@@ -13,10 +13,13 @@
 //! - [`decode_typed()`]: a value as `kubectl get -o json` shows it, with Kubernetes' own
 //!   schema embedded ([`schema`], [`typed`]), written by [`gojson`].
 //! - [`parse_key`]: what a key names (resource, namespace, name).
+//! - [`decoded::decode_value`]: any value made readable (document, text or marker, Secrets
+//!   hidden), the rendering of `get --decode` and `export --decode`.
 //! - [`Stats`] and [`Audit`]: the aggregators behind `etcdsnap stats` and `etcdsnap audit`.
 
 pub mod audit;
 pub mod classify;
+pub mod decoded;
 pub mod error;
 pub mod gojson;
 pub mod key;

@@ -3,6 +3,7 @@
 mod audit;
 mod compact;
 mod diff;
+pub mod export;
 pub mod get;
 mod hashkv;
 mod history;
@@ -373,6 +374,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
                 ],
             )?;
             with_yaml(o.yaml, out, |out| version::run(o.format, out))
+        }
+        Command::Export(a) => {
+            let format = a.write_out.or(w);
+            export::run(a, format, err, out)
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
