@@ -285,6 +285,11 @@ impl Db {
         &self.meta
     }
 
+    /// The bytes the database was opened from (to read them again, e.g. to hash the file).
+    pub fn source(&self) -> &Arc<Source> {
+        &self.source
+    }
+
     /// Both metas and which one is in use.
     pub fn metas(&self) -> &MetaChoice {
         &self.metas

@@ -13,10 +13,13 @@
 //! - [`decode_typed()`]: a value as `kubectl get -o json` shows it, with Kubernetes' own
 //!   schema embedded ([`schema`], [`typed`]), written by [`gojson`].
 //! - [`parse_key`]: what a key names (resource, namespace, name).
+//! - [`decoded::decode_value`]: any value made readable (document, text or marker, Secrets
+//!   hidden), the rendering of `get --decode` and `export --decode`.
 //! - [`Stats`] and [`Audit`]: the aggregators behind `etcdsnap stats` and `etcdsnap audit`.
 
 pub mod audit;
 pub mod classify;
+pub mod decoded;
 pub mod error;
 pub mod gojson;
 pub mod key;
@@ -41,6 +44,8 @@ pub use meta::{ManagedFields, ManagedFieldsEntry, ObjectMeta, OwnerReference};
 pub use object::{DecodeOptions, Encoding, Object, decode};
 pub use schemaless::decode_protobuf;
 pub use secret::redact_secret;
-pub use stats::{GroupBy, GroupCounts, GroupStats, RankedKey, Stats, StatsReport};
+pub use stats::{
+    GroupBy, GroupCounts, GroupStats, RankedKey, Stats, StatsReport, group_label, resource_label,
+};
 pub use time::Time;
 pub use typed::{Rendered, decode_typed};

@@ -79,6 +79,10 @@ pub struct GroupStats {
     /// Its counters.
     #[serde(flatten)]
     pub counts: GroupCounts,
+    /// The group split by a second grouping ([`Stats::with_subgroups`]), by live bytes
+    /// (descending) then name; empty (and absent from JSON) otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subgroups: Vec<GroupStats>,
 }
 
 /// A key and a number (its size in bytes, or its revision count) in a top-N list.
@@ -117,6 +121,10 @@ pub struct Stats {
     resource_kinds: HashMap<String, HashMap<String, u64>>,
     largest: TopN,
     revisions: TopN,
+    /// The second grouping, when asked for (never by kind).
+    sub_by: Option<GroupBy>,
+    /// group label -> subgroup label -> counts.
+    subgroups: HashMap<String, HashMap<String, GroupCounts>>,
 }
 
 impl Stats {
@@ -131,7 +139,19 @@ impl Stats {
             resource_kinds: HashMap::new(),
             largest: TopN::new(top_n),
             revisions: TopN::new(top_n),
+            sub_by: None,
+            subgroups: HashMap::new(),
         }
+    }
+
+    /// Also splits each group by `sub_by` (e.g. each resource by namespace), into
+    /// [`GroupStats::subgroups`]. Not available when either grouping is by kind (history has
+    /// no kind of its own): then this does nothing.
+    pub fn with_subgroups(mut self, sub_by: GroupBy) -> Self {
+        if sub_by != GroupBy::Kind && self.group_by != GroupBy::Kind {
+            self.sub_by = Some(sub_by);
+        }
+        self
     }
 
     /// Uses `prefix` instead of `/registry` to recognise object keys.
@@ -158,6 +178,7 @@ impl Stats {
             update(&mut self.groups, kind, |c| c.add(&counts));
         } else {
             let label = self.label(key);
+            self.add_sub(&label, key, &counts);
             update(&mut self.groups, &label, |c| c.add(&counts));
         }
         self.largest.offer(bytes, key);
@@ -197,24 +218,43 @@ impl Stats {
             (&mut self.pending, resource_label(key, &self.prefix))
         } else {
             let label = self.label(key);
+            self.add_sub(&label, key, &counts);
             (&mut self.groups, label)
         };
         update(map, &label, |c| c.add(&counts));
     }
 
-    /// The group label of a key, for every grouping but Kind.
-    fn label<'k>(&self, key: &'k [u8]) -> std::borrow::Cow<'k, str> {
-        use std::borrow::Cow;
-        match self.group_by {
-            GroupBy::Resource | GroupBy::Kind => resource_label(key, &self.prefix),
-            GroupBy::Namespace => match parse_key_with_prefix(key, &self.prefix) {
-                KeyInfo::Object(o) => o.namespace.unwrap_or(Cow::Borrowed("(cluster)")),
-                _ => Cow::Borrowed("(none)"),
-            },
-            GroupBy::Prefix(n) => group_prefix(key, n),
+    /// Counts `counts` in the subgroup of `key` within group `label`, when subgroups are kept.
+    fn add_sub(&mut self, label: &str, key: &[u8], counts: &GroupCounts) {
+        if let Some(by) = self.sub_by {
+            let sub = group_label(by, key, &self.prefix);
+            update(&mut self.subgroups, label, |m| {
+                update(m, &sub, |c| c.add(counts))
+            });
         }
     }
 
+    /// The group label of a key, for every grouping but Kind.
+    fn label<'k>(&self, key: &'k [u8]) -> std::borrow::Cow<'k, str> {
+        group_label(self.group_by, key, &self.prefix)
+    }
+}
+
+/// The label of `key` under grouping `by` (Kind: its resource, as for valueless revisions),
+/// with `prefix` the API server's `--etcd-prefix`.
+pub fn group_label<'k>(by: GroupBy, key: &'k [u8], prefix: &str) -> std::borrow::Cow<'k, str> {
+    use std::borrow::Cow;
+    match by {
+        GroupBy::Resource | GroupBy::Kind => resource_label(key, prefix),
+        GroupBy::Namespace => match parse_key_with_prefix(key, prefix) {
+            KeyInfo::Object(o) => o.namespace.unwrap_or(Cow::Borrowed("(cluster)")),
+            _ => Cow::Borrowed("(none)"),
+        },
+        GroupBy::Prefix(n) => group_prefix(key, n),
+    }
+}
+
+impl Stats {
     /// Adds another builder's counts (same grouping expected) into this one.
     pub fn merge(&mut self, other: Stats) {
         for (map, from) in [
@@ -230,6 +270,12 @@ impl Stats {
             for (kind, n) in kinds {
                 let count = mine.entry(kind).or_default();
                 *count = count.saturating_add(n);
+            }
+        }
+        for (label, subs) in other.subgroups {
+            let mine = self.subgroups.entry(label).or_default();
+            for (sub, counts) in subs {
+                mine.entry(sub).or_default().add(&counts);
             }
         }
         self.largest.merge(other.largest);
@@ -255,15 +301,30 @@ impl Stats {
             .into_iter()
             .map(|(name, counts)| {
                 total.add(&counts);
-                GroupStats { name, counts }
+                let subgroups = self
+                    .subgroups
+                    .remove(&name)
+                    .map(|subs| {
+                        let mut v: Vec<GroupStats> = subs
+                            .into_iter()
+                            .map(|(name, counts)| GroupStats {
+                                name,
+                                counts,
+                                subgroups: Vec::new(),
+                            })
+                            .collect();
+                        by_live_bytes(&mut v);
+                        v
+                    })
+                    .unwrap_or_default();
+                GroupStats {
+                    name,
+                    counts,
+                    subgroups,
+                }
             })
             .collect();
-        groups.sort_by(|a, b| {
-            b.counts
-                .live_bytes
-                .cmp(&a.counts.live_bytes)
-                .then_with(|| a.name.cmp(&b.name))
-        });
+        by_live_bytes(&mut groups);
         StatsReport {
             group_by: self.group_by.name(),
             groups,
@@ -274,13 +335,23 @@ impl Stats {
     }
 }
 
+/// Sorts groups by live bytes (descending), then name.
+fn by_live_bytes(groups: &mut [GroupStats]) {
+    groups.sort_by(|a, b| {
+        b.counts
+            .live_bytes
+            .cmp(&a.counts.live_bytes)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+}
+
 fn size(key: &[u8], value_len: usize) -> u64 {
     (key.len() as u64).saturating_add(value_len as u64)
 }
 
 /// The resource label of any key: the object's resource id, `(compact_rev_key)`, or the
-/// key's first segment for keys outside the registry.
-fn resource_label<'k>(key: &'k [u8], prefix: &str) -> std::borrow::Cow<'k, str> {
+/// key's first segment for keys outside the registry (the labels of [`GroupBy::Resource`]).
+pub fn resource_label<'k>(key: &'k [u8], prefix: &str) -> std::borrow::Cow<'k, str> {
     use std::borrow::Cow;
     match parse_key_with_prefix(key, prefix) {
         KeyInfo::Object(o) => o.resource_id,

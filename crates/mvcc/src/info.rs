@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::keyspace::{ScanOptions, keyspace_at};
 use crate::proto::{self, AlarmMember, Lease, Role, User};
 use crate::range::KeyRange;
-use crate::snapshot::{Snapshot, buckets};
+use crate::snapshot::{Snapshot, StoreRevisions, buckets};
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
@@ -341,11 +341,19 @@ pub fn alarm_name(a: i32) -> String {
     }
 }
 
+/// The live keys at the current revision, as far as [`info_with`] needs them.
+#[derive(Debug, Clone)]
+pub struct LiveKeys {
+    /// The store's revisions (current, compaction).
+    pub store: StoreRevisions,
+    /// Live keys at the current revision.
+    pub count: u64,
+    /// Lease id -> live keys attached (lease 0 not counted).
+    pub per_lease: BTreeMap<i64, u64>,
+}
+
 /// Reads everything; `threads` is used for the scan of the `key` bucket.
 pub fn info(snap: &Snapshot, threads: usize) -> Result<Info> {
-    let db = snap.db();
-    let meta = snap.meta_info()?;
-
     // One pass over the key bucket: live keys at the current revision and their leases.
     let ks = keyspace_at(
         snap,
@@ -363,7 +371,26 @@ pub fn info(snap: &Snapshot, threads: usize) -> Result<Info> {
             *per_lease.entry(kv.lease).or_default() += 1;
         }
     }
-    let store = ks.store;
+    info_with(
+        snap,
+        LiveKeys {
+            store: ks.store,
+            count: ks.kvs.len() as u64,
+            per_lease,
+        },
+    )
+}
+
+/// Everything, given the live keys at the current revision from a pass the caller already
+/// made (`etcdsnap report` takes them from its revision index).
+pub fn info_with(snap: &Snapshot, live: LiveKeys) -> Result<Info> {
+    let db = snap.db();
+    let meta = snap.meta_info()?;
+    let LiveKeys {
+        store,
+        count: live_keys,
+        mut per_lease,
+    } = live;
 
     let conf_state = match &meta.conf_state {
         Some(s) => Some(
@@ -510,7 +537,7 @@ pub fn info(snap: &Snapshot, threads: usize) -> Result<Info> {
             finished_compact_revision: meta.finished_compact.map(|r| r.main),
             compaction_interrupted: store.compaction_interrupted,
             revisions_stored: key_entries,
-            live_keys: ks.kvs.len() as u64,
+            live_keys,
         },
         cluster: ClusterInfo {
             version: snap.get(buckets::CLUSTER, b"clusterVersion")?.map(text),

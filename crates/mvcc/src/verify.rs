@@ -271,13 +271,35 @@ pub fn verify(source: Arc<Source>, opts: &VerifyOptions) -> Report {
     let (trailer, rest) = if opts.parallel {
         std::thread::scope(|s| {
             let h = s.spawn(|| check_trailer(bytes));
-            let rest = check_db(&source, &copts);
+            let rest = check_db(&source, &copts, None);
             let trailer = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             (trailer, rest)
         })
     } else {
-        (check_trailer(bytes), check_db(&source, &copts))
+        (check_trailer(bytes), check_db(&source, &copts, None))
     };
+    assemble(bytes.len() as u64, trailer, rest)
+}
+
+/// [`verify`] for a caller that has already made two of its parts beside its own work:
+/// `trailer` from [`check_trailer`] on the file's bytes, and `walk` from
+/// [`bcheck::check_with`] on a database opened from `source` with `opts.max_findings` as the
+/// cap. `etcdsnap report` hashes the file on one thread while it walks the pages for its space
+/// accounting on the others, then finishes here; the report is the one [`verify`] gives.
+pub fn verify_from(
+    source: &Arc<Source>,
+    opts: &VerifyOptions,
+    trailer: CheckResult,
+    walk: bcheck::Check,
+) -> Report {
+    let copts = CheckOptions {
+        max_findings: opts.max_findings,
+    };
+    let rest = check_db(source, &copts, Some(walk));
+    assemble(source.bytes().len() as u64, trailer, rest)
+}
+
+fn assemble(file_size: u64, trailer: CheckResult, rest: DbChecks) -> Report {
     let (mut checks, pages, etcd) = rest;
     let mut trailer = trailer;
     if trailer.status == Status::Note {
@@ -289,17 +311,17 @@ pub fn verify(source: Arc<Source>, opts: &VerifyOptions) -> Report {
         if missing > 0 {
             trailer.summary = format!(
                 "no sha256 trailer: the file is truncated ({} bytes, {missing} pages missing at the end), so a trailer would be lost too",
-                bytes.len()
+                file_size
             );
         } else if metas_failed {
             trailer.summary = format!(
                 "no sha256 trailer ({} bytes): not a bbolt file (see the metas check)",
-                bytes.len()
+                file_size
             );
         }
     }
     checks.insert(0, trailer);
-    let mut r = Report::finish(bytes.len() as u64, checks);
+    let mut r = Report::finish(file_size, checks);
     r.pages = pages;
     r.etcd = etcd;
     r
@@ -309,8 +331,9 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// (a) The sha256 trailer.
-fn check_trailer(file: &[u8]) -> CheckResult {
+/// (a) The sha256 trailer of `file` (the whole file's bytes): the SHA-256 of everything
+/// before it, the bulk of `verify`'s time.
+pub fn check_trailer(file: &[u8]) -> CheckResult {
     let Some(t) = bbolt::db::trailer_of(file) else {
         return no_trailer(file);
     };
@@ -412,8 +435,8 @@ fn no_trailer(file: &[u8]) -> CheckResult {
 
 type DbChecks = (Vec<CheckResult>, Option<PageStats>, Option<EtcdStats>);
 
-/// (b), (c), (d): metas, structure, etcd layer.
-fn check_db(source: &Arc<Source>, opts: &CheckOptions) -> DbChecks {
+/// (b), (c), (d): metas, structure (walked here unless `walk` is given), etcd layer.
+fn check_db(source: &Arc<Source>, opts: &CheckOptions, walk: Option<bcheck::Check>) -> DbChecks {
     let bytes = source.bytes();
     let metas = bcheck::check_metas(bytes, opts);
     let meta_summary = match metas
@@ -456,7 +479,7 @@ fn check_db(source: &Arc<Source>, opts: &CheckOptions) -> DbChecks {
             return (checks, None, None);
         }
     };
-    let st = bcheck::check_with(&db, opts);
+    let st = walk.unwrap_or_else(|| bcheck::check_with(&db, opts));
     let s = st.stats;
     let summary = format!(
         "{} buckets ({} inline), {} keys, {} pages in use ({} branch, {} leaf, {} overflow, {} freelist), \

@@ -158,10 +158,12 @@ impl KubeGetConfig {
             Some(Format::Yaml) => KubeOutput::Yaml,
             Some(Format::Jsonl) => KubeOutput::Jsonl,
             Some(Format::Manifest) => KubeOutput::Manifest,
-            Some(Format::Fields) => {
-                return Err(Failure::usage(
-                    "kube get: output format fields is not offered; use -o table, wide, name, json, yaml, jsonl, manifest",
-                ));
+            Some(f @ (Format::Fields | Format::Parquet | Format::Csv)) => {
+                return Err(Failure::usage(format!(
+                    "kube get: output format {} is not offered; use -o table, wide, name, json, yaml, jsonl, manifest",
+                    clap::ValueEnum::to_possible_value(&f)
+                        .map_or_else(String::new, |v| v.get_name().to_string())
+                )));
             }
         };
         let selector = match &a.selector {

@@ -3,6 +3,7 @@
 mod audit;
 mod compact;
 mod diff;
+pub mod export;
 pub mod get;
 mod hashkv;
 mod history;
@@ -10,6 +11,7 @@ mod info;
 pub mod kube;
 mod many;
 mod redact;
+mod report;
 mod salvage;
 mod stats;
 mod status;
@@ -386,6 +388,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             )?;
             with_yaml(o.yaml, out, |out| version::run(o.format, out))
         }
+        Command::Export(a) => {
+            let format = a.write_out.or(w);
+            export::run(a, format, err, out)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "etcdsnap", out);
@@ -408,6 +414,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
             };
             man.render(out)?;
             Ok(Outcome::Clean)
+        }
+        Command::Report(r) => {
+            // A command that writes a file: its own -w (so -o is its path), else the global.
+            choose(r.write_out.or(w), "report", &[(Format::Simple, ())])?;
+            report::run(report::config(r), out, err)
         }
     }
 }
