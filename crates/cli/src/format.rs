@@ -1,28 +1,7 @@
 //! Output helpers shared by the reports: etcd's humanized sizes, etcd's table layout
 //! (olekukonko/tablewriter v0.0.5 as etcdutl configures it), Go-style string quoting.
 
-/// go-humanize `Bytes` (SI units), as etcd prints sizes: `4.3 MB`, `20 kB`, `9 B`.
-pub fn humanize_bytes(n: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    if n < 10 {
-        return format!("{n} B");
-    }
-    let e = ((n as f64).ln() / 1000f64.ln()).floor() as i32;
-    let unit = UNITS[e.clamp(0, 6) as usize];
-    let k = ((n as f64 / 1000f64.powi(e)) * 10.0 + 0.5).floor() as u64;
-    if k < 100 {
-        format!("{}.{} {unit}", k / 10, k % 10)
-    } else {
-        // Go's %.0f of k/10: round half to even.
-        let (q, r) = (k / 10, k % 10);
-        let v = if r > 5 || (r == 5 && q % 2 == 1) {
-            q + 1
-        } else {
-            q
-        };
-        format!("{v} {unit}")
-    }
-}
+pub use etcdsnap_mvcc::status::humanize_bytes;
 
 /// A table rendered the way etcdctl/etcdutl render theirs.
 pub struct Table {

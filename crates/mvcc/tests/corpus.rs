@@ -380,30 +380,16 @@ fn narrow_walks_equal_the_full_index() {
         for range in &ranges {
             let narrow = RevIndex::build_in(&snap, range).unwrap();
             assert_eq!(narrow.store(), full.store(), "{name}: {range:?}");
-            let a: Vec<_> = narrow
-                .range(range)
-                .map(|h| {
-                    (
-                        h.key().to_vec(),
-                        h.revisions()
-                            .iter()
-                            .map(|r| r.revision())
-                            .collect::<Vec<_>>(),
-                    )
-                })
-                .collect();
-            let b: Vec<_> = full
-                .range(range)
-                .map(|h| {
-                    (
-                        h.key().to_vec(),
-                        h.revisions()
-                            .iter()
-                            .map(|r| r.revision())
-                            .collect::<Vec<_>>(),
-                    )
-                })
-                .collect();
+            let histories = |index: &RevIndex<'_>| {
+                index
+                    .range(range)
+                    .map(|h| {
+                        let revs: Vec<_> = h.revisions().iter().map(|r| r.revision()).collect();
+                        (h.key().to_vec(), revs)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let (a, b) = (histories(&narrow), histories(&full));
             assert_eq!(a, b, "{name}: {range:?}");
             let store = full.store();
             for rev in [0, store.compact.max(1), (store.compact + store.current) / 2] {

@@ -21,27 +21,7 @@ const CSS: &str = include_str!("page.css");
 const NEAR_LIMIT: f64 = 0.66;
 
 /// `1.5 GB`: decimal units as etcd and `stats` print them (go-humanize's `Bytes`).
-pub fn human(n: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    if n < 10 {
-        return format!("{n} B");
-    }
-    let e = ((n as f64).ln() / 1000f64.ln()).floor() as i32;
-    let unit = UNITS[e.clamp(0, 6) as usize];
-    // The same rounding as `stats` (go-humanize: one decimal below 10, Go's %.0f above).
-    let k = ((n as f64 / 1000f64.powi(e)) * 10.0 + 0.5).floor() as u64;
-    if k < 100 {
-        format!("{}.{} {unit}", k / 10, k % 10)
-    } else {
-        let (q, r) = (k / 10, k % 10);
-        let v = if r > 5 || (r == 5 && q % 2 == 1) {
-            q + 1
-        } else {
-            q
-        };
-        format!("{v} {unit}")
-    }
-}
+pub use etcdsnap_mvcc::status::humanize_bytes as human;
 
 /// `1,234,567`.
 pub fn count(n: u64) -> String {
