@@ -180,30 +180,24 @@ impl<'i, 'a> KeyHistory<'i, 'a> {
 impl<'a> RevIndex<'a> {
     /// Builds the index of every key in one pass over the `key` bucket.
     pub fn build(snap: &'a Snapshot) -> Result<RevIndex<'a>> {
-        RevIndex::build_in(snap, &KeyRange::all())
+        RevIndex::build_in(snap, &KeyRange::all(), 1)
     }
 
     /// Builds the index of the keys in `range` only, in one pass over the `key` bucket that
     /// decodes no record of another key: one key's history costs a walk over the bucket's
     /// bytes, not an index of the whole store. The store's revisions are still the whole
-    /// store's.
-    pub fn build_in(snap: &'a Snapshot, range: &KeyRange) -> Result<RevIndex<'a>> {
+    /// store's. `threads` share the walk for a narrow range (the full index is one walk).
+    pub fn build_in(snap: &'a Snapshot, range: &KeyRange, threads: usize) -> Result<RevIndex<'a>> {
         let meta = snap.meta_info()?;
         let bucket = snap.required(buckets::KEY)?;
         let mut ids: KeyMap<'a, u32> = KeyMap::default();
         let mut keys: Vec<&'a [u8]> = Vec::new();
         let mut revs: Vec<Rev<'a>> = Vec::new();
         let everything = range.is_everything();
-        let (_, last_raw) = scan::walk_in(bucket.iter(), range, i64::MAX, |e| {
-            // The full index keeps every record, even the empty-key marker of a restore's
-            // --bump-revision, which no range holds.
-            if !everything && !range.contains(e.kv.key) {
-                return Ok(());
-            }
-            let mut rev = Rev::from_entry(&e)?;
+        let mut push = |key: &'a [u8], mut rev: Rev<'a>| {
             let next = keys.len();
-            let id = *ids.entry(e.kv.key).or_insert_with(|| {
-                keys.push(e.kv.key);
+            let id = *ids.entry(key).or_insert_with(|| {
+                keys.push(key);
                 next as u32
             });
             if keys.len() > u32::MAX as usize || revs.len() >= u32::MAX as usize {
@@ -215,7 +209,39 @@ impl<'a> RevIndex<'a> {
             rev.aux = id;
             revs.push(rev);
             Ok(())
-        })?;
+        };
+        let last_raw = if everything {
+            // The full index keeps every record, even the empty-key marker of a restore's
+            // --bump-revision, which no range holds.
+            scan::walk_in(bucket.iter(), range, i64::MAX, |e| {
+                push(e.kv.key, Rev::from_entry(&e)?)
+            })?
+            .1
+        } else {
+            // A narrow range: the walk is the whole cost, so it runs on every thread over
+            // consecutive parts of the bucket; the few records found are joined in order.
+            let parts = scan::parts(&bucket, threads);
+            let found = scan::run_parts(parts, threads, |_, it| {
+                let mut found: Vec<(&'a [u8], Rev<'a>)> = Vec::new();
+                let seam = scan::walk_in(it, range, i64::MAX, |e| {
+                    if range.contains(e.kv.key) {
+                        found.push((e.kv.key, Rev::from_entry(&e)?));
+                    }
+                    Ok(())
+                });
+                seam.map(|seam| (found, seam))
+            });
+            let mut prev_last: Option<&'a [u8]> = None;
+            for part in found {
+                let (found, (first, last)) = part?;
+                scan::check_seam(prev_last, first)?;
+                prev_last = last.or(prev_last);
+                for (key, rev) in found {
+                    push(key, rev)?;
+                }
+            }
+            prev_last
+        };
         // The newest main revision of the store is the last bucket key's, whichever key it
         // belongs to (the walk checked every bucket key's form).
         let last_main = last_raw.and_then(RevKey::parse).map(|k| k.rev.main);

@@ -378,7 +378,7 @@ fn narrow_walks_equal_the_full_index() {
             ranges.push(KeyRange::between(&k[..cut], k));
         }
         for range in &ranges {
-            let narrow = RevIndex::build_in(&snap, range).unwrap();
+            let narrow = RevIndex::build_in(&snap, range, 2).unwrap();
             assert_eq!(narrow.store(), full.store(), "{name}: {range:?}");
             let histories = |index: &RevIndex<'_>| {
                 index

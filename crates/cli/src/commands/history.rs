@@ -64,7 +64,8 @@ fn run_with(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> CmdResult {
-    let index = RevIndex::build_in(snap, range).map_err(|e| failure(snap, e))?;
+    let index =
+        RevIndex::build_in(snap, range, super::default_threads()).map_err(|e| failure(snap, e))?;
     let store = index.store();
     if range.is_single() && index.range(range).next().is_none() {
         super::note_single_key_absent(range, "not in the file", err);
