@@ -159,21 +159,16 @@ fn data_dir(arg: &Path) -> Result<Input, Failure> {
 fn open_stream(arg: &Path) -> Result<File, Failure> {
     #[cfg(unix)]
     {
+        use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
         use std::os::unix::fs::OpenOptionsExt;
-        use std::os::unix::io::AsRawFd;
         let f = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NONBLOCK)
+            .custom_flags(OFlags::NONBLOCK.bits() as i32)
             .open(arg)
             .map_err(|e| Failure::at(arg, io_words(&e)))?;
-        // SAFETY: fcntl on a descriptor we own, with F_GETFL/F_SETFL and integer flags only.
-        #[allow(unsafe_code)]
-        unsafe {
-            let fd = f.as_raw_fd();
-            let flags = libc::fcntl(fd, libc::F_GETFL);
-            if flags >= 0 {
-                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
-            }
+        // Back to blocking reads once open: a writer that comes later is waited for.
+        if let Ok(flags) = fcntl_getfl(&f) {
+            let _ = fcntl_setfl(&f, flags - OFlags::NONBLOCK);
         }
         Ok(f)
     }
