@@ -102,37 +102,64 @@ pub fn keyspace_at<'a>(
     let bucket = snap.required(buckets::KEY)?;
     let store = snap.revisions()?;
     let at = resolve_read(&store, rev)?;
-    let parts = scan::parts(&bucket, opts.threads);
-    let results = scan::run_parts(parts, opts.threads, |_, it| {
-        let mut newest: KeyMap<'a, Rev<'a>> = KeyMap::default();
-        let seam = scan::walk_in(it, range, at, |e| {
-            if range.contains(e.kv.key) {
-                newest.insert(e.kv.key, Rev::from_entry(&e)?);
-            }
-            Ok(())
+    let results = if range.is_single() {
+        // One key: the map stays tiny, so consecutive parts of the bucket (each read once)
+        // on every thread, the newest entry of a later part winning.
+        let parts = scan::parts(&bucket, opts.threads);
+        let found = scan::run_parts(parts, opts.threads, |_, it| {
+            let mut newest: Option<(&'a [u8], Rev<'a>)> = None;
+            scan::walk_in(it, range, at, |e| {
+                if range.contains(e.kv.key) {
+                    newest = Some((e.kv.key, Rev::from_entry(&e)?));
+                }
+                Ok(())
+            })
+            .map(|seam| (newest, seam))
         });
-        seam.map(|(first, last)| (newest, first, last))
-    });
-    let mut merged: Option<KeyMap<'a, Rev<'a>>> = None;
-    let mut prev_last: Option<&[u8]> = None;
+        let mut newest: KeyMap<'a, Rev<'a>> = KeyMap::default();
+        let mut prev_last: Option<&[u8]> = None;
+        for part in found {
+            let (found, (first, last)) = part?;
+            scan::check_seam(prev_last, first)?;
+            prev_last = last.or(prev_last);
+            newest.extend(found);
+        }
+        vec![Ok(newest)]
+    } else {
+        // Many keys: each thread walks the whole bucket but keeps only the keys of its own
+        // shard (by key hash), so the maps are disjoint and need no merge. Splitting by
+        // revision ranges instead made every part hold most keys of a store whose objects are
+        // rewritten over time (the Kubernetes shape), and merging those maps cost more than
+        // the parallel walk saved: the walk is cheap (a peek at each record's key), the map
+        // inserts are the cost. Every shard reads the whole bucket: never more than cores.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let shards = opts.threads.clamp(1, cores);
+        let shard_of = |k: &[u8]| (xxhash_rust::xxh3::xxh3_64(k) % shards as u64) as usize;
+        scan::run_parts(
+            (0..shards).map(|_| bucket.iter()).collect(),
+            shards,
+            |shard, it| {
+                let mine = |k: &[u8]| range.contains(k) && (shards == 1 || shard_of(k) == shard);
+                let mut newest: KeyMap<'a, Rev<'a>> = KeyMap::default();
+                scan::walk_where(it, at, Some(mine), |e| {
+                    if mine(e.kv.key) {
+                        newest.insert(e.kv.key, Rev::from_entry(&e)?);
+                    }
+                    Ok(())
+                })
+                .map(|_| newest)
+            },
+        )
+    };
+    // The shards hold disjoint keys: their live entries are simply joined.
+    let mut kvs: Vec<KeyRev<'a>> = Vec::new();
     for r in results {
-        let (map, first, last) = r?;
-        scan::check_seam(prev_last, first)?;
-        if last.is_some() {
-            prev_last = last;
-        }
-        // Later parts hold later revisions: their entries win.
-        match &mut merged {
-            None => merged = Some(map),
-            Some(m) => m.extend(map),
-        }
+        kvs.extend(
+            r?.into_iter()
+                .filter(|(_, r)| !r.is_tombstone())
+                .map(|(key, rev)| KeyRev { key, rev }),
+        );
     }
-    let mut kvs: Vec<KeyRev<'a>> = merged
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(_, r)| !r.is_tombstone())
-        .map(|(key, rev)| KeyRev { key, rev })
-        .collect();
     if opts.sort {
         kvs.sort_unstable_by(|a, b| a.key.cmp(b.key));
     }

@@ -131,9 +131,24 @@ pub(crate) fn walk_in<'a>(
     it: Iter<'a>,
     range: &KeyRange,
     until: i64,
+    f: impl FnMut(KeyEntry<'a>) -> Result<()>,
+) -> Result<Seam<'a>> {
+    if range.is_everything() {
+        walk_where(it, until, None::<fn(&[u8]) -> bool>, f)
+    } else {
+        walk_where(it, until, Some(|k: &[u8]| range.contains(k)), f)
+    }
+}
+
+/// [`walk_in`] with any predicate on the peeked user key (`None`: every record is decoded).
+/// A record whose key cannot be peeked is decoded and handed to `f`, which must apply the
+/// predicate itself to `e.kv.key` when it matters.
+pub(crate) fn walk_where<'a>(
+    it: Iter<'a>,
+    until: i64,
+    keep: Option<impl Fn(&[u8]) -> bool>,
     mut f: impl FnMut(KeyEntry<'a>) -> Result<()>,
 ) -> Result<Seam<'a>> {
-    let everything = range.is_everything();
     let mut first = None;
     let mut prev: Option<&'a [u8]> = None;
     for e in it {
@@ -146,10 +161,10 @@ pub(crate) fn walk_in<'a>(
         if rev.rev.main > until {
             break;
         }
-        if !everything
+        if let Some(keep) = &keep
             && !e.is_bucket()
             && let Some(k) = peek_key(e.value)
-            && !range.contains(k)
+            && !keep(k)
         {
             continue;
         }
