@@ -47,7 +47,7 @@ struct Piece<'a> {
     last_key: Option<&'a [u8]>,
 }
 
-impl Piece<'_> {
+impl<'a> Piece<'a> {
     fn new() -> Self {
         Piece {
             crc: Crc32c::new(),
@@ -55,6 +55,30 @@ impl Piece<'_> {
             first_key: None,
             last_key: None,
         }
+    }
+
+    /// Takes the next entry of the walk: the order check (strictly ascending keys, the first
+    /// one remembered for the seam between parts), then the CRC over key and value, which the
+    /// page stores side by side: one update. A sub-bucket entry contributes its key only (Go
+    /// hands etcd a nil value for it).
+    #[inline]
+    fn add(&mut self, bucket: &[u8], e: &Entry<'a>, page: u64) -> Result<()> {
+        match self.last_key {
+            Some(prev) if not_after(e.key, prev) => {
+                return Err(Error::KeyOrder {
+                    bucket: escape_bytes(bucket),
+                    key: escape_bytes(e.key),
+                    page,
+                });
+            }
+            Some(_) => {}
+            None => self.first_key = Some((e.key, page)),
+        }
+        self.last_key = Some(e.key);
+        self.crc
+            .update(if e.is_bucket() { e.key } else { e.key_value });
+        self.entries += 1;
+        Ok(())
     }
 }
 
@@ -89,23 +113,7 @@ fn hash_entries<'a>(bucket: &[u8], it: Iter<'a>) -> Result<Piece<'a>> {
                 key: escape_bytes(e.key),
             });
         }
-        match p.last_key {
-            Some(prev) if not_after(e.key, prev) => {
-                return Err(Error::KeyOrder {
-                    bucket: escape_bytes(bucket),
-                    key: escape_bytes(e.key),
-                    page,
-                });
-            }
-            Some(_) => {}
-            None => p.first_key = Some((e.key, page)),
-        }
-        p.last_key = Some(e.key);
-        // Key then value, which the page stores side by side: one update. A sub-bucket entry
-        // contributes its key only (Go hands etcd a nil value for it).
-        p.crc
-            .update(if e.is_bucket() { e.key } else { e.key_value });
-        p.entries += 1;
+        p.add(bucket, &e, page)?;
     }
     Ok(p)
 }
@@ -265,21 +273,7 @@ fn hash_key_entries_36<'a>(it: Iter<'a>, rules: Rules) -> Result<LivePiece<'a>> 
     for e in it {
         let e: Entry<'a> = e?;
         let page = e.page.unwrap_or(0);
-        match p.last_key {
-            Some(prev) if not_after(e.key, prev) => {
-                return Err(Error::KeyOrder {
-                    bucket: escape_bytes(buckets::KEY),
-                    key: escape_bytes(e.key),
-                    page,
-                });
-            }
-            Some(_) => {}
-            None => p.first_key = Some((e.key, page)),
-        }
-        p.last_key = Some(e.key);
-        p.crc
-            .update(if e.is_bucket() { e.key } else { e.key_value });
-        p.entries += 1;
+        p.add(buckets::KEY, &e, page)?;
         if let Some(why) = bucket_key_problem(e.key) {
             return Err(refused(
                 e.key,
