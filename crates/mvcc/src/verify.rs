@@ -14,6 +14,7 @@
 //! a report with failures, not an error: only an unreadable path is an error, and that is the
 //! caller's business ([`bbolt::Source::open`]).
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -826,6 +827,16 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
     st
 }
 
+/// Writes a key's newest state into the slot its lookup found.
+fn set(slot: MapEntry<'_, &[u8], KeyState>, state: KeyState) {
+    match slot {
+        MapEntry::Occupied(mut o) => *o.get_mut() = state,
+        MapEntry::Vacant(v) => {
+            v.insert(state);
+        }
+    }
+}
+
 /// Walks the `key` bucket in revision order, checking every entry and each key's history.
 fn history(
     kb: &bbolt::Bucket<'_>,
@@ -917,7 +928,12 @@ fn history(
             push(out, item(Severity::Error, "empty user key".into()));
             continue;
         }
-        let prev = keys.get(user).copied();
+        // One hash and probe per revision: the slot found here is the one written below.
+        let slot = keys.entry(user);
+        let prev = match &slot {
+            MapEntry::Occupied(o) => Some(*o.get()),
+            MapEntry::Vacant(_) => None,
+        };
         if prev.is_some_and(|p| p.main == main) {
             push(
                 out,
@@ -962,8 +978,8 @@ fn history(
                 ),
                 _ => {}
             }
-            keys.insert(
-                user,
+            set(
+                slot,
                 KeyState {
                     main,
                     lease: 0,
@@ -1069,8 +1085,8 @@ fn history(
                 ),
             );
         }
-        keys.insert(
-            user,
+        set(
+            slot,
             KeyState {
                 main,
                 lease: kv.lease,
