@@ -272,12 +272,12 @@ pub fn verify(source: Arc<Source>, opts: &VerifyOptions) -> Report {
     let (trailer, rest) = if opts.parallel {
         std::thread::scope(|s| {
             let h = s.spawn(|| check_trailer(bytes));
-            let rest = check_db(&source, &copts, None);
+            let rest = check_db(&source, &copts, None, true);
             let trailer = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             (trailer, rest)
         })
     } else {
-        (check_trailer(bytes), check_db(&source, &copts, None))
+        (check_trailer(bytes), check_db(&source, &copts, None, false))
     };
     assemble(bytes.len() as u64, trailer, rest)
 }
@@ -296,7 +296,7 @@ pub fn verify_from(
     let copts = CheckOptions {
         max_findings: opts.max_findings,
     };
-    let rest = check_db(source, &copts, Some(walk));
+    let rest = check_db(source, &copts, Some(walk), opts.parallel);
     assemble(source.bytes().len() as u64, trailer, rest)
 }
 
@@ -437,7 +437,12 @@ fn no_trailer(file: &[u8]) -> CheckResult {
 type DbChecks = (Vec<CheckResult>, Option<PageStats>, Option<EtcdStats>);
 
 /// (b), (c), (d): metas, structure (walked here unless `walk` is given), etcd layer.
-fn check_db(source: &Arc<Source>, opts: &CheckOptions, walk: Option<bcheck::Check>) -> DbChecks {
+fn check_db(
+    source: &Arc<Source>,
+    opts: &CheckOptions,
+    walk: Option<bcheck::Check>,
+    parallel: bool,
+) -> DbChecks {
     let bytes = source.bytes();
     let metas = bcheck::check_metas(bytes, opts);
     let meta_summary = match metas
@@ -480,7 +485,25 @@ fn check_db(source: &Arc<Source>, opts: &CheckOptions, walk: Option<bcheck::Chec
             return (checks, None, None);
         }
     };
-    let st = walk.unwrap_or_else(|| bcheck::check_with(&db, opts));
+    // The structure walk and the etcd layer read the same pages and depend on nothing of each
+    // other, so with `parallel` they run on two threads (beside the trailer's SHA-256): on a
+    // store of many small revisions the etcd layer alone takes about as long as the hash.
+    let mut out = Items::new(opts.max_findings);
+    let (st, es) = match walk {
+        Some(w) => (w, check_etcd(&db, &mut out)),
+        None if parallel => std::thread::scope(|sc| {
+            let h = sc.spawn(|| bcheck::check_with(&db, opts));
+            let es = check_etcd(&db, &mut out);
+            (
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                es,
+            )
+        }),
+        None => {
+            let st = bcheck::check_with(&db, opts);
+            (st, check_etcd(&db, &mut out))
+        }
+    };
     let s = st.stats;
     let summary = format!(
         "{} buckets ({} inline), {} keys, {} pages in use ({} branch, {} leaf, {} overflow, {} freelist), \
@@ -503,8 +526,6 @@ fn check_db(source: &Arc<Source>, opts: &CheckOptions, walk: Option<bcheck::Chec
         summary,
         &st.findings,
     ));
-    let mut out = Items::new(opts.max_findings);
-    let es = check_etcd(&db, &mut out);
     let summary = etcd_summary(&es);
     checks.push(out.result("etcd", summary));
     (checks, Some(s), Some(es))
@@ -562,6 +583,40 @@ impl std::hash::Hasher for Fx {
 }
 
 type BuildFx = std::hash::BuildHasherDefault<Fx>;
+
+/// A user key with its hash, computed once from the bytes: the map's growth rehashes from the
+/// stored hash instead of reading every key again from the file (keys sit in pages far from
+/// the current one, so that read is a cache miss per key). Equality still compares the bytes.
+#[derive(Clone, Copy)]
+struct HashedKey<'a> {
+    hash: u64,
+    bytes: &'a [u8],
+}
+
+impl<'a> HashedKey<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let mut h = Fx::default();
+        std::hash::Hasher::write(&mut h, bytes);
+        HashedKey {
+            hash: std::hash::Hasher::finish(&h),
+            bytes,
+        }
+    }
+}
+
+impl std::hash::Hash for HashedKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialEq for HashedKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.bytes == other.bytes
+    }
+}
+
+impl Eq for HashedKey<'_> {}
 
 /// What the history of one user key looked like at its newest entry.
 #[derive(Debug, Clone, Copy)]
@@ -828,7 +883,7 @@ fn check_etcd(db: &Db, out: &mut Items) -> EtcdStats {
 }
 
 /// Writes a key's newest state into the slot its lookup found.
-fn set(slot: MapEntry<'_, &[u8], KeyState>, state: KeyState) {
+fn set(slot: MapEntry<'_, HashedKey<'_>, KeyState>, state: KeyState) {
     match slot {
         MapEntry::Occupied(mut o) => *o.get_mut() = state,
         MapEntry::Vacant(v) => {
@@ -846,7 +901,7 @@ fn history(
     out: &mut Items,
 ) -> bool {
     let mut complete = true;
-    let mut keys: HashMap<&[u8], KeyState, BuildFx> = HashMap::default();
+    let mut keys: HashMap<HashedKey<'_>, KeyState, BuildFx> = HashMap::default();
     let mut runs = Continuity {
         compact,
         prev: None,
@@ -929,7 +984,7 @@ fn history(
             continue;
         }
         // One hash and probe per revision: the slot found here is the one written below.
-        let slot = keys.entry(user);
+        let slot = keys.entry(HashedKey::new(user));
         let prev = match &slot {
             MapEntry::Occupied(o) => Some(*o.get()),
             MapEntry::Vacant(_) => None,
@@ -1107,6 +1162,7 @@ fn history(
     let mut orphans: Vec<(&[u8], KeyState)> = keys
         .into_iter()
         .filter(|(_, s)| s.alive && s.lease != 0 && !lease_ids.contains(&s.lease))
+        .map(|(k, s)| (k.bytes, s))
         .collect();
     orphans.sort_unstable_by_key(|(k, _)| *k);
     for (k, s) in orphans {
