@@ -3,7 +3,8 @@
 # against their floors (dd bs=4M, openssl dgst -sha256) and etcdutl 3.5.1's status, and the
 # peak heap (RssAnon) of every read-only command.
 #
-# usage: benches/scale.sh FILE [RUNS=3]       (env: BIN=target/release/etcdsnap, ETCDUTL=...)
+# usage: benches/scale.sh FILE [RUNS=3]       (env: BIN=target/release/etcdsnap, ETCDUTL=...,
+#                                              SECTIONS="warm cold heap": which ones to run)
 #
 # warm: benches/compare.py, alternating runs after one warm-up each, median.
 # cold: before each run the file is evicted from the page cache with
@@ -25,6 +26,10 @@ evict() {
 }
 resident() { fincore -b -n -o RES "$F" | tr -d ' '; }
 
+SECTIONS=${SECTIONS:-warm cold heap}
+has() { [[ " $SECTIONS " == *" $1 "* ]]; }
+
+if has warm; then
 echo; echo "## warm ($RUNS runs, median), $(uptime)"
 cat "$F" >/dev/null
 python3 "$HERE/compare.py" --runs "$RUNS" \
@@ -33,7 +38,9 @@ python3 "$HERE/compare.py" --runs "$RUNS" \
   --label "etcdsnap status -w json" -- "$BIN" status "$F" -w json ::: \
   --label "etcdsnap verify" -- "$BIN" verify "$F" ::: \
   --label "etcdutl snapshot status -w json" -- "$ETCDUTL" snapshot status "$F" -w json
+fi
 
+if has cold; then
 echo; echo "## cold (evicted before each run; resident bytes before the run), $(uptime)"
 echo "| command | wall s | user s | sys s | resident before |"
 echo "|---|---|---|---|---|"
@@ -51,7 +58,9 @@ cold "etcdsnap status -w json" "$BIN" status "$F" -w json
 cold "etcdsnap verify" "$BIN" verify "$F"
 cold "etcdutl snapshot status -w json" "$ETCDUTL" snapshot status "$F" -w json
 cat "$F" >/dev/null
+fi
 
+if has heap; then
 echo; echo "## peak heap of every read-only command (one warm run each), $(uptime)"
 KEY=$("$BIN" get "$F" /registry/pods/ --prefix --keys-only --limit 1 2>/dev/null | head -1 || true)
 python3 "$HERE/compare.py" --runs 1 \
@@ -68,3 +77,4 @@ python3 "$HERE/compare.py" --runs 1 \
   --label "diff FILE FILE --summary" -- "$BIN" diff "$F" "$F" --summary ::: \
   --label "export --no-values (parquet)" -- "$BIN" export "$F" --no-values --force -o "$TMP/x.parquet" ::: \
   --label "report (HTML)" -- "$BIN" report "$F" --force -o "$TMP/r.html"
+fi
