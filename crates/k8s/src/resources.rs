@@ -295,6 +295,15 @@ pub const BUILTIN: &[Resource] = &[
         "clustertrustbundles"
     ),
     r!(
+        "podcertificaterequests",
+        "podcertificaterequest",
+        [],
+        "certificates.k8s.io",
+        "PodCertificateRequest",
+        true,
+        "podcertificaterequests"
+    ),
+    r!(
         "leases",
         "lease",
         [],
@@ -457,6 +466,15 @@ pub const BUILTIN: &[Resource] = &[
         "deviceclasses"
     ),
     r!(
+        "devicetaintrules",
+        "devicetaintrule",
+        [],
+        "resource.k8s.io",
+        "DeviceTaintRule",
+        false,
+        "devicetaintrules"
+    ),
+    r!(
         "resourceclaims",
         "resourceclaim",
         [],
@@ -484,6 +502,15 @@ pub const BUILTIN: &[Resource] = &[
         "resourceslices"
     ),
     r!(
+        "resourcepoolstatusrequests",
+        "resourcepoolstatusrequest",
+        [],
+        "resource.k8s.io",
+        "ResourcePoolStatusRequest",
+        false,
+        "resourcepoolstatusrequests"
+    ),
+    r!(
         "priorityclasses",
         "priorityclass",
         ["pc"],
@@ -491,6 +518,24 @@ pub const BUILTIN: &[Resource] = &[
         "PriorityClass",
         false,
         "priorityclasses"
+    ),
+    r!(
+        "podgroups",
+        "podgroup",
+        [],
+        "scheduling.k8s.io",
+        "PodGroup",
+        true,
+        "podgroups"
+    ),
+    r!(
+        "workloads",
+        "workload",
+        [],
+        "scheduling.k8s.io",
+        "Workload",
+        true,
+        "workloads"
     ),
     r!(
         "csidrivers",
@@ -669,6 +714,23 @@ mod tests {
             }
         );
         assert_eq!(resolve("widgets"), Resolved::Unknown("widgets".into()));
+        // Kinds of 1.35/1.36 at the keys the apiserver's own storage test expects
+        // (kubernetes test/integration/etcd/data.go, ExpectedEtcdPath), with their scope.
+        let k = |s: &str| match resolve(s) {
+            Resolved::Builtin(r) => (r.etcd, r.namespaced),
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(
+            k("podcertificaterequests.certificates.k8s.io"),
+            ("podcertificaterequests", true)
+        );
+        assert_eq!(k("devicetaintrules"), ("devicetaintrules", false));
+        assert_eq!(
+            k("resourcepoolstatusrequest"),
+            ("resourcepoolstatusrequests", false)
+        );
+        assert_eq!(k("podgroups.scheduling.k8s.io"), ("podgroups", true));
+        assert_eq!(k("Workload"), ("workloads", true));
         // Every built-in kind is in the schema.
         let schema = crate::schema::Schema::get();
         for r in BUILTIN {
