@@ -35,7 +35,9 @@ macro_rules! r {
     };
 }
 
-/// The built-in resources (Kubernetes 1.36) that are stored in etcd.
+/// The built-in resources (Kubernetes 1.36) that are stored in etcd, and those of removed API
+/// groups and versions that old clusters may still hold (ResourceClass, PodSchedulingContext,
+/// PodScheduling, ClusterCIDR, PodPreset, AuditSink: the apiserver's default key, the plural).
 pub const BUILTIN: &[Resource] = &[
     r!(
         "configmaps",
@@ -358,6 +360,15 @@ pub const BUILTIN: &[Resource] = &[
         "ingressclasses"
     ),
     r!(
+        "clustercidrs",
+        "clustercidr",
+        [],
+        "networking.k8s.io",
+        "ClusterCIDR",
+        false,
+        "clustercidrs"
+    ),
+    r!(
         "ingresses",
         "ingress",
         ["ing"],
@@ -511,6 +522,33 @@ pub const BUILTIN: &[Resource] = &[
         "resourcepoolstatusrequests"
     ),
     r!(
+        "resourceclasses",
+        "resourceclass",
+        [],
+        "resource.k8s.io",
+        "ResourceClass",
+        false,
+        "resourceclasses"
+    ),
+    r!(
+        "podschedulingcontexts",
+        "podschedulingcontext",
+        [],
+        "resource.k8s.io",
+        "PodSchedulingContext",
+        true,
+        "podschedulingcontexts"
+    ),
+    r!(
+        "podschedulings",
+        "podscheduling",
+        [],
+        "resource.k8s.io",
+        "PodScheduling",
+        true,
+        "podschedulings"
+    ),
+    r!(
         "priorityclasses",
         "priorityclass",
         ["pc"],
@@ -536,6 +574,24 @@ pub const BUILTIN: &[Resource] = &[
         "Workload",
         true,
         "workloads"
+    ),
+    r!(
+        "podpresets",
+        "podpreset",
+        [],
+        "settings.k8s.io",
+        "PodPreset",
+        true,
+        "podpresets"
+    ),
+    r!(
+        "auditsinks",
+        "auditsink",
+        [],
+        "auditregistration.k8s.io",
+        "AuditSink",
+        false,
+        "auditsinks"
     ),
     r!(
         "csidrivers",
@@ -731,6 +787,10 @@ mod tests {
         );
         assert_eq!(k("podgroups.scheduling.k8s.io"), ("podgroups", true));
         assert_eq!(k("Workload"), ("workloads", true));
+        // Removed kinds old clusters may still hold (data.go of their releases).
+        assert_eq!(k("podschedulingcontexts"), ("podschedulingcontexts", true));
+        assert_eq!(k("podpresets.settings.k8s.io"), ("podpresets", true));
+        assert_eq!(k("auditsink"), ("auditsinks", false));
         // Every built-in kind is in the schema.
         let schema = crate::schema::Schema::get();
         for r in BUILTIN {
