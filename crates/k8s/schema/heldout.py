@@ -222,7 +222,7 @@ class Filler:
         if T == f.TYPE_STRING:
             return "" if zero else self.word()
         if T == f.TYPE_BOOL:
-            return False if zero else (r.random() < 0.8 or self.sparse and r.random() < 0.5)
+            return False if zero else r.random() < 0.85
         if T in (f.TYPE_INT32, f.TYPE_SINT32, f.TYPE_SFIXED32):
             return 0 if zero else r.choice([r.randint(1, 100), r.randint(-2**31, 2**31 - 1)])
         if T in (f.TYPE_INT64, f.TYPE_SINT64, f.TYPE_SFIXED64):
@@ -365,8 +365,6 @@ def go_duration(ns):
                 s = fmt_frac(u, size) + unit
                 break
     else:
-        s = ""
-        secs = u / 1  # keep integers exact below
         h, rem = divmod(u, 3600 * 10**9)
         m, rem = divmod(rem, 60 * 10**9)
         s = fmt_frac(rem, 10**9) + "s"
@@ -374,7 +372,6 @@ def go_duration(ns):
             s = f"{m}m" + s
         if h:
             s = f"{h}h" + s
-        del secs
     return ("-" if neg else "") + s
 
 
