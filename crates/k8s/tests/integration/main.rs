@@ -7,5 +7,6 @@ mod corpus;
 mod handbuilt;
 mod keys;
 mod pb;
+mod render_diff;
 mod robustness;
 mod typed;
