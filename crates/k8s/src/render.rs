@@ -103,12 +103,50 @@ struct Group {
     message: usize,
     /// Inline levels below the message (its depth offset).
     level: u8,
+    /// Field numbers below 64 the message has.
+    known: u64,
+}
+
+fn known_mask(m: &Message) -> u64 {
+    m.fields
+        .iter()
+        .filter(|f| f.number < 64)
+        .fold(0, |acc, f| acc | 1 << f.number)
+}
+
+/// What a view may do with a field, by its JSON name (decided once, not per object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Other,
+    Metadata,
+    Status,
+    Annotations,
+    ManagedFields,
+    /// Server-populated metadata a manifest leaves out (other than managedFields).
+    ServerMeta,
+}
+
+fn role(json: &str) -> Role {
+    match json {
+        "metadata" => Role::Metadata,
+        "status" => Role::Status,
+        "annotations" => Role::Annotations,
+        "managedFields" => Role::ManagedFields,
+        j if SERVER_METADATA.contains(&j) => Role::ServerMeta,
+        _ => Role::Other,
+    }
 }
 
 /// One shown field, in JSON-name order.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     json: &'static str,
+    role: Role,
+    /// The field number (below 64: its bit in a struct's presence mask).
+    number: u32,
+    /// Whether an absent value writes nothing (omitempty and a nil or empty zero), so the
+    /// entry can be passed over when the presence mask says it is absent.
+    absent_is_nothing: bool,
     group: u8,
     /// The message that declares the field, and the field's index in it.
     message: usize,
@@ -145,6 +183,7 @@ fn layout(schema: &Schema, mi: usize) -> Layout {
             number: 0,
             message: mi,
             level: 0,
+            known: schema.messages.get(mi).map_or(0, known_mask),
         }],
         entries: Vec::new(),
         supported: true,
@@ -183,6 +222,7 @@ fn flatten(schema: &Schema, l: &mut Layout, group: usize, depth: usize) {
                         number: fd.number,
                         message: j,
                         level: l.groups[group].level + 1,
+                        known: schema.messages.get(j).map_or(0, known_mask),
                     });
                     let g = l.groups.len() - 1;
                     flatten(schema, l, g, depth + 1);
@@ -191,8 +231,21 @@ fn flatten(schema: &Schema, l: &mut Layout, group: usize, depth: usize) {
             }
             continue;
         }
+        let absent_is_nothing = fd.omitempty
+            && (fd.pointer
+                || fd.map
+                || fd.repeated
+                || match fd.ty {
+                    Type::Message(j) => {
+                        schema.messages.get(j).map(|x| x.special) == Some(Special::Array)
+                    }
+                    _ => true,
+                });
         l.entries.push(Entry {
             json: fd.json,
+            role: role(fd.json),
+            number: fd.number,
+            absent_is_nothing,
             group: group as u8,
             message: mi,
             field: i,
@@ -213,8 +266,10 @@ struct Extra<'x> {
 struct Edits<'x> {
     /// Written in place of (or beside) the layout's fields, sorted by key.
     extras: [Option<Extra<'x>>; 2],
-    /// Fields left out.
-    skip: &'x [&'x str],
+    /// `managedFields` left out.
+    skip_managed_fields: bool,
+    /// The other server-populated metadata left out (a manifest's).
+    skip_server_meta: bool,
     /// `status` left out (the top level of a manifest).
     skip_status: bool,
     /// The `metadata` field's own edits.
@@ -256,11 +311,8 @@ pub fn render_object<S: Sink>(
             value: &rv,
         });
     }
-    meta.skip = match (view.manifest, view.hide_managed_fields) {
-        (true, _) => SERVER_METADATA,
-        (false, true) => &["managedFields"],
-        (false, false) => &[],
-    };
+    meta.skip_managed_fields = view.manifest || view.hide_managed_fields;
+    meta.skip_server_meta = view.manifest;
     meta.drop_last_applied = view.manifest;
     let mut top = Edits {
         skip_status: view.manifest,
@@ -446,6 +498,20 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
         Some((start, self.arena.len()))
     }
 
+    /// The field numbers below 64 present in a range, and whether any is 64 or above.
+    fn presence(&self, (lo, hi): (usize, usize)) -> (u64, bool) {
+        let mut mask = 0u64;
+        let mut high = false;
+        for &(n, _) in &self.arena[lo..hi] {
+            if n < 64 {
+                mask |= 1 << n;
+            } else {
+                high = true;
+            }
+        }
+        (mask, high)
+    }
+
     /// The values of field `n` in an indexed range: indexes into the arena.
     fn find(&self, (lo, hi): (usize, usize), n: u32) -> (usize, usize) {
         let s = &self.arena[lo..hi];
@@ -455,15 +521,19 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
     }
 
     /// Every field number of the range is in the message (else it would be shown by number).
-    fn all_known(&self, m: &Message, (lo, hi): (usize, usize)) -> R {
-        let mut prev = None;
-        for &(n, _) in &self.arena[lo..hi] {
-            if prev != Some(n) {
-                m.field(n).ok_or(Declined)?;
-                prev = Some(n);
+    fn all_known(&self, m: &Message, known: u64, range: (usize, usize)) -> R<u64> {
+        let (mask, high) = self.presence(range);
+        if mask & !known != 0 {
+            return Err(Declined);
+        }
+        if high {
+            for &(n, _) in &self.arena[range.0..range.1] {
+                if n >= 64 {
+                    m.field(n).ok_or(Declined)?;
+                }
             }
         }
-        Ok(())
+        Ok(mask)
     }
 
     /// A struct: its layout's entries in order.
@@ -475,8 +545,9 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
         }
         let mark = self.arena.len();
         let mut ranges = [(0usize, 0usize); MAX_GROUPS];
+        let mut masks = [0u64; MAX_GROUPS];
         ranges[0] = range;
-        self.all_known(&schema.messages[mi], range)?;
+        masks[0] = self.all_known(&schema.messages[mi], layout.groups[0].known, range)?;
         for (g, group) in layout.groups.iter().enumerate().skip(1) {
             if depth + usize::from(group.level) > MAX_DEPTH {
                 return Err(Declined);
@@ -489,7 +560,8 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
                 match self.arena[hi - 1].1 {
                     WireValue::Bytes(b) => {
                         let r = self.index(b).ok_or(Declined)?;
-                        self.all_known(&schema.messages[group.message], r)?;
+                        masks[g] =
+                            self.all_known(&schema.messages[group.message], group.known, r)?;
                         r
                     }
                     _ => return Err(Declined),
@@ -498,14 +570,23 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
         }
         self.sink.begin_object();
         let mut extras = ed.extras.iter().flatten().peekable();
+        let any_extras = ed.extras.iter().any(Option::is_some);
         for e in &layout.entries {
+            let g = usize::from(e.group);
+            if e.absent_is_nothing
+                && e.number < 64
+                && masks[g] & (1 << e.number) == 0
+                && !any_extras
+            {
+                continue;
+            }
             while let Some(x) = extras.next_if(|x| x.key < e.json) {
                 self.sink.key(x.key);
                 self.sink.string(x.value);
             }
             let m = &schema.messages[e.message];
             let fd = &m.fields[e.field];
-            let values = self.find(ranges[usize::from(e.group)], fd.number);
+            let values = self.find(ranges[g], fd.number);
             if let Some(x) = extras.next_if(|x| x.key == e.json) {
                 // Written in place of the stored value, which must still be one the tree
                 // would show under this name.
@@ -521,7 +602,13 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
                 self.sink.string(x.value);
                 continue;
             }
-            if ed.skip.contains(&e.json) || (ed.skip_status && e.json == "status") {
+            let skip = match e.role {
+                Role::Status => ed.skip_status,
+                Role::ManagedFields => ed.skip_managed_fields,
+                Role::ServerMeta => ed.skip_server_meta,
+                _ => false,
+            };
+            if skip {
                 // Not shown; but a value the tree would show by number (under another key)
                 // must not vanish with it.
                 if !self.shallow_fits(fd, values) {
@@ -530,8 +617,12 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
                 continue;
             }
             let level = depth + usize::from(layout.groups[usize::from(e.group)].level);
-            let sub = if e.json == "metadata" { ed.meta } else { None };
-            let last_applied = ed.drop_last_applied && e.json == "annotations";
+            let sub = if e.role == Role::Metadata {
+                ed.meta
+            } else {
+                None
+            };
+            let last_applied = ed.drop_last_applied && e.role == Role::Annotations;
             self.field(m, fd, values, level, sub, last_applied)?;
         }
         for x in extras {
@@ -710,9 +801,7 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
             }
             let key: Cow<'a, str> = match (fd.key, key) {
                 (_, None) => Cow::Borrowed(""),
-                (Some(Type::Scalar(Scalar::String)), Some(WireValue::Bytes(b))) => {
-                    String::from_utf8_lossy(b)
-                }
+                (Some(Type::Scalar(Scalar::String)), Some(WireValue::Bytes(b))) => utf8(b),
                 (Some(Type::Scalar(s)), Some(k)) => match scalar_value(s, k).ok_or(Declined)? {
                     Value::String(s) => Cow::Owned(s),
                     other => Cow::Owned(other.to_string()),
@@ -912,7 +1001,7 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
             }
             Special::Quantity => {
                 match last3(b).0 {
-                    Some(WireValue::Bytes(s)) => self.sink.string(&String::from_utf8_lossy(s)),
+                    Some(WireValue::Bytes(s)) => self.sink.string(&utf8(s)),
                     _ => self.sink.string("0"),
                 }
                 Ok(())
@@ -921,7 +1010,7 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
                 let (f1, f2, f3) = last3(b);
                 if varint(f1) == 1 {
                     match f3 {
-                        Some(WireValue::Bytes(s)) => self.sink.string(&String::from_utf8_lossy(s)),
+                        Some(WireValue::Bytes(s)) => self.sink.string(&utf8(s)),
                         _ => self.sink.string(""),
                     }
                 } else {
@@ -948,7 +1037,7 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
 
     fn scalar(&mut self, s: Scalar, v: WireValue<'_>) -> R {
         match (s, v) {
-            (Scalar::String, WireValue::Bytes(b)) => self.sink.string(&String::from_utf8_lossy(b)),
+            (Scalar::String, WireValue::Bytes(b)) => self.sink.string(&utf8(b)),
             (Scalar::Bytes, WireValue::Bytes(b)) => {
                 self.scratch.clear();
                 STANDARD.encode_string(b, &mut self.scratch);
@@ -983,6 +1072,15 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
                 None => self.sink.null(),
             }
         }
+    }
+}
+
+/// Text as the tree shows it (invalid UTF-8 as U+FFFD), without the lossy scan when valid.
+#[inline]
+fn utf8(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
     }
 }
 

@@ -375,6 +375,8 @@ pub fn run(
     }
     let mut notes = Notes::default();
     let mut problems = 0usize;
+    // Several ranges (named objects) may overlap; one range has each key once.
+    let dedupe = ranges.len() > 1;
     let mut seen = std::collections::BTreeSet::new();
     let mut found = std::collections::BTreeSet::new();
     let mut writer = Writer::new(cfg, t.builtin, out);
@@ -387,7 +389,7 @@ pub fn run(
         let kvs: Vec<_> = resp
             .kvs
             .iter()
-            .filter(|kv| seen.insert(kv.key.to_vec()))
+            .filter(|kv| !dedupe || seen.insert(kv.key.to_vec()))
             .collect();
         // Decoding and rendering is the cost: done in bounded batches on every thread, written
         // in key order.
@@ -402,7 +404,9 @@ pub fn run(
                     }
                     Prepared::Item(item, n) => {
                         notes.add(item.key.as_bytes(), &n);
-                        found.insert(item.name.clone());
+                        if !cfg.names.is_empty() {
+                            found.insert(item.name.clone());
+                        }
                         writer.item(&item)?;
                     }
                 }
