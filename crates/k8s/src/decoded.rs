@@ -376,11 +376,11 @@ pub fn render_value(
     form: Form,
     buf: &mut Vec<u8>,
 ) -> Shown {
-    let kind = classify(value);
-    if let ValueKind::Protobuf { type_meta, .. } = &kind {
-        let secret = !show_secrets
-            && (is_secret_key(key) || type_meta.kind == "Secret" && type_meta.api_version == "v1");
-        if !secret && let Some((tm, raw)) = envelope(value) {
+    // A protobuf envelope that reads cleanly is what classify() calls `protobuf`.
+    if let Some((tm, raw)) = envelope(value) {
+        let secret =
+            !show_secrets && (is_secret_key(key) || tm.kind == "Secret" && tm.api_version == "v1");
+        if !secret {
             let start = buf.len();
             let done = match form {
                 Form::Json { indent } => fast(&mut GoJson::new(buf, indent), &tm, raw, view),
@@ -390,7 +390,7 @@ pub fn render_value(
             match done {
                 Some(notes) => {
                     return Shown::Object {
-                        class: kind.class(),
+                        class: "protobuf",
                         notes,
                     };
                 }

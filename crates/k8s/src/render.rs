@@ -35,9 +35,9 @@ use crate::meta::LAST_APPLIED_ANNOTATION;
 use crate::schema::{FieldDef, Message, Scalar, Schema, Special, Type};
 use crate::schemaless::{decode_protobuf, render_payload};
 use crate::sink::{Sink, emit_value};
-use crate::time::Time;
+use crate::time::{MAX_SECONDS, MIN_SECONDS, civil_from_days};
 use crate::typed::{MAX_DEPTH, go_duration, scalar_value, tree_message};
-use crate::wire::{Fields, WireValue, read_varint};
+use crate::wire::{Fields, WireValue, read_varint, utf8};
 
 /// The fast path does not render this object; render it with [`crate::typed`] instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -971,27 +971,48 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
                     return Ok(());
                 }
                 let micro = m.special == Special::MicroTime;
-                let t = Time {
-                    seconds,
-                    nanos: if micro { nanos / 1000 * 1000 } else { 0 },
-                };
-                match t.to_rfc3339() {
-                    Some(s) if micro => {
-                        let (head, _) = s.split_at(19);
-                        use std::fmt::Write as _;
-                        self.scratch.clear();
-                        let _ = write!(self.scratch, "{head}.{:06}Z", t.nanos / 1000);
-                        self.sink.string(&self.scratch);
-                    }
-                    Some(s) => self.sink.string(&s),
-                    None => {
-                        self.note(format!(
-                            "{} out of range ({seconds} s); shown by number",
-                            m.name
-                        ));
-                        emit_value(self.sink, &decode_protobuf(b).unwrap_or(Value::Null));
-                    }
+                // As Time::to_rfc3339 (RFC 3339 in UTC), written in place; MicroTime with
+                // exactly six digits of its microseconds.
+                let nanos = if micro { nanos / 1000 * 1000 } else { 0 };
+                if !(MIN_SECONDS..=MAX_SECONDS).contains(&seconds)
+                    || !(0..1_000_000_000).contains(&nanos)
+                {
+                    self.note(format!(
+                        "{} out of range ({seconds} s); shown by number",
+                        m.name
+                    ));
+                    emit_value(self.sink, &decode_protobuf(b).unwrap_or(Value::Null));
+                    return Ok(());
                 }
+                let (y, mo, d) = civil_from_days(seconds.div_euclid(86_400));
+                let secs = seconds.rem_euclid(86_400);
+                self.scratch.clear();
+                let digits = |n: i64, width: usize, out: &mut String| {
+                    let mut buf = itoa::Buffer::new();
+                    let t = buf.format(n);
+                    for _ in t.len()..width {
+                        out.push('0');
+                    }
+                    out.push_str(t);
+                };
+                let out = &mut self.scratch;
+                digits(y, 4, out);
+                out.push('-');
+                digits(mo, 2, out);
+                out.push('-');
+                digits(d, 2, out);
+                out.push('T');
+                digits(secs / 3600, 2, out);
+                out.push(':');
+                digits(secs / 60 % 60, 2, out);
+                out.push(':');
+                digits(secs % 60, 2, out);
+                if micro {
+                    out.push('.');
+                    digits(i64::from(nanos / 1000), 6, out);
+                }
+                out.push('Z');
+                self.sink.string(&self.scratch);
                 Ok(())
             }
             Special::Duration => {
@@ -1072,15 +1093,6 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
                 None => self.sink.null(),
             }
         }
-    }
-}
-
-/// Text as the tree shows it (invalid UTF-8 as U+FFFD), without the lossy scan when valid.
-#[inline]
-fn utf8(b: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(b) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(b),
     }
 }
 

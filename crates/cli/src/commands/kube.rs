@@ -492,7 +492,10 @@ fn prepare(
     pre: Option<PreRender>,
 ) -> Prepared {
     let ns_scoped = t.namespaced != Some(false);
-    let key = String::from_utf8_lossy(kv.key).into_owned();
+    let key = match std::str::from_utf8(kv.key) {
+        Ok(k) => k.to_owned(),
+        Err(_) => String::from_utf8_lossy(kv.key).into_owned(),
+    };
     let Some(rest) = key.strip_prefix(&t.base) else {
         return Prepared::Skip;
     };

@@ -627,3 +627,125 @@ fn real_objects_render_identically_in_every_view_and_format() {
     }
     assert!(compared > 100 * 12, "{compared}");
 }
+
+/// `decoded::render_value` and `write_json_fields` (what `get --decode`, `history --decode`
+/// and `kube get` call) against `decode_value`'s tree with the view applied, over every value
+/// of h5-k8s (objects, Secrets shown and hidden, encrypted values, a JSON custom resource,
+/// text) and the generated objects in envelopes under pod and secret keys.
+#[test]
+fn render_value_matches_decode_value() {
+    use etcdsnap_k8s::decoded::{
+        Decoded, Form as DForm, Shown, decode_value, render_value, write_json_fields,
+    };
+    let mut values: Vec<(Vec<u8>, Vec<u8>)> = crate::pb::listing("h5-k8s.get.head.json")
+        .into_iter()
+        .map(|kv| (kv.key, kv.value))
+        .collect();
+    let schema = Schema::get();
+    let kinds = schema.kinds();
+    let mut g = Gen {
+        schema,
+        rng: Rng(0x5eed_0003),
+        damage: 10,
+    };
+    for i in 0..300 {
+        let (av, kind) = *g.rng.pick(&kinds);
+        let raw = g.message(schema.kind(av, kind).unwrap(), 0);
+        let mut v = Vec::new();
+        ld(&mut v, 1, &{
+            let mut tm = Vec::new();
+            ld(&mut tm, 1, av.as_bytes());
+            ld(&mut tm, 2, kind.as_bytes());
+            tm
+        });
+        ld(&mut v, 2, &raw);
+        let mut value = b"k8s\0".to_vec();
+        value.extend_from_slice(&v);
+        let key = if i % 5 == 0 {
+            "/registry/secrets/ns/x"
+        } else {
+            "/registry/pods/ns/x"
+        };
+        values.push((key.as_bytes().to_vec(), value));
+    }
+    let mut objects = 0;
+    for (key, value) in &values {
+        for show in [false, true] {
+            for view in VIEWS {
+                let tree = decode_value(key, value, show);
+                for (form, tf) in [
+                    (DForm::Json { indent: 0 }, Form::Json),
+                    (DForm::Json { indent: 2 }, Form::JsonItem),
+                    (DForm::Compact, Form::Compact),
+                    (DForm::Yaml, Form::Yaml),
+                ] {
+                    let mut buf = Vec::new();
+                    let shown = render_value(key, value, show, view, form, &mut buf);
+                    match (&tree, shown) {
+                        (
+                            Decoded::Object {
+                                object,
+                                notes,
+                                class,
+                            },
+                            Shown::Object { notes: n, class: c },
+                        ) => {
+                            let mut o = (**object).clone();
+                            view.apply(&mut o);
+                            let want = match tf {
+                                Form::Json => {
+                                    let mut b = gojson::to_kubectl_json(&o);
+                                    b.pop();
+                                    b
+                                }
+                                Form::JsonItem => {
+                                    let mut b = Vec::new();
+                                    gojson::append_indented(&mut b, &o, 2);
+                                    b
+                                }
+                                Form::Compact => serde_json::to_vec(&o).unwrap(),
+                                Form::Yaml => to_yaml(&o).into_bytes(),
+                            };
+                            assert_eq!(
+                                String::from_utf8_lossy(&buf),
+                                String::from_utf8_lossy(&want),
+                                "{} {view:?} {tf:?}",
+                                String::from_utf8_lossy(key)
+                            );
+                            assert_eq!(c, *class);
+                            // Notes about fields a view leaves out are not given.
+                            if view.is_identity() {
+                                assert_eq!(&n, notes);
+                            }
+                            objects += 1;
+                        }
+                        (other, Shown::Other(d)) => {
+                            assert!(buf.is_empty());
+                            assert_eq!(other.marker(), d.marker());
+                        }
+                        (t, s) => {
+                            panic!("{}: tree {t:?}, render {s:?}", String::from_utf8_lossy(key))
+                        }
+                    }
+                }
+                // The kv of -w json --decode.
+                let mut fields = serde_json::Map::new();
+                fields.insert("mod_revision".into(), 7.into());
+                fields.insert("value_size".into(), value.len().into());
+                let mut want = fields.clone();
+                let mut d = tree.clone();
+                if let Decoded::Object { object, .. } = &mut d {
+                    view.apply(object);
+                }
+                d.json_fields(value, &mut want);
+                let mut got = Vec::new();
+                write_json_fields(key, value, show, view, fields, &mut got);
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    serde_json::Value::Object(want).to_string()
+                );
+            }
+        }
+    }
+    assert!(objects > 1000, "{objects}");
+}
