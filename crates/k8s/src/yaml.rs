@@ -530,18 +530,25 @@ fn newline_indent(out: &mut Vec<u8>, indent: usize, col: &mut usize) {
 
 /// A string at column `*col`; `indent` is where folded lines and block content continue.
 fn write_string(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simple_key: bool) {
-    // Most strings (names, images, labels) are a letter then letters, digits and `-./_`:
-    // plain, never folded (no space), never another type unless one of go-yaml's words.
+    // Most strings (names, images, labels, base64) are a letter or digit, then letters,
+    // digits and `-./_+=`: plain (no indicator, nothing to escape), never folded (no space),
+    // unless go-yaml would read them back as another type (then quoted, below).
     let b = s.as_bytes();
-    if b.first().is_some_and(u8::is_ascii_alphabetic)
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'/' | b'_'))
-        && !WORDS.contains(&s)
+    if b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'/' | b'_' | b'+' | b'=')
+        })
+        && !resolves_to_non_string(s)
     {
         out.extend_from_slice(b);
         *col += b.len();
         return;
     }
+    write_styled(out, s, indent, col, simple_key);
+}
+
+/// [`write_string`] by go-yaml's full analysis.
+fn write_styled(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simple_key: bool) {
     let allow_breaks = !simple_key;
     let chars: Vec<char> = s.chars().collect();
     match style(s, simple_key) {
@@ -676,6 +683,56 @@ fn write_string(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simp
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The shortcut for plain strings writes what the full analysis writes.
+    #[test]
+    fn plain_shortcut_agrees_with_the_analysis() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let alphabet = b"abcXYZ0123456789-./_+=";
+        let mut cases: Vec<String> = [
+            "0777",
+            "123",
+            "1e3",
+            "1_000",
+            "123abc",
+            "y",
+            "Yes",
+            "null",
+            "2025-01-01",
+            "1:20",
+            "0x1F",
+            "0b101",
+            "1.5",
+            "a+b=c",
+            "web-1",
+            "NaN",
+            "inf",
+            "8080",
+            "e3",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = 1 + (x % 12) as usize;
+            cases.push(
+                (0..len)
+                    .map(|i| alphabet[((x >> (i * 5)) % alphabet.len() as u64) as usize] as char)
+                    .collect(),
+            );
+        }
+        for s in &cases {
+            for key in [false, true] {
+                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                let (mut c1, mut c2) = (7, 7);
+                write_string(&mut fast, s, 2, &mut c1, key);
+                write_styled(&mut slow, s, 2, &mut c2, key);
+                assert_eq!((fast, c1), (slow, c2), "{s:?}");
+            }
+        }
+    }
 
     /// What kubectl v1.32 printed for the same document (`kubectl label --local -f F x=y
     /// -o yaml`, in the module's test data).
