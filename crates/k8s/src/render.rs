@@ -33,7 +33,7 @@ use serde_json::{Number, Value};
 
 use crate::meta::LAST_APPLIED_ANNOTATION;
 use crate::schema::{FieldDef, Message, Scalar, Schema, Special, Type};
-use crate::schemaless::{decode_protobuf, render_payload};
+use crate::schemaless::{decode_protobuf, emit_payload, render_payload};
 use crate::sink::{Sink, emit_value};
 use crate::time::{MAX_SECONDS, MIN_SECONDS, civil_from_days};
 use crate::typed::{MAX_DEPTH, go_duration, scalar_value, tree_message};
@@ -931,7 +931,7 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
             "field {} ({}) of {} is not a well-formed {}; shown schema-less",
             fd.number, fd.json, m.name, mm.name
         ));
-        emit_value(self.sink, &render_payload(b, depth + 1));
+        emit_payload(self.sink, b, depth + 1);
         Ok(())
     }
 

@@ -296,20 +296,8 @@ impl Gen<'_> {
                     for _ in 0..self.rng.below(4) {
                         let mut one = Vec::new();
                         self.scalar(&mut one, 1, s);
-                        let skip = if matches!(
-                            s,
-                            Scalar::Fixed32
-                                | Scalar::Sfixed32
-                                | Scalar::Float
-                                | Scalar::Fixed64
-                                | Scalar::Sfixed64
-                                | Scalar::Double
-                        ) {
-                            1
-                        } else {
-                            1
-                        };
-                        items.extend_from_slice(&one[skip..]);
+                        // Without its one-byte tag (field 1).
+                        items.extend_from_slice(&one[1..]);
                     }
                     ld(&mut f, fd.number, &items);
                 } else {
