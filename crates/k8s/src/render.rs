@@ -158,6 +158,8 @@ struct Entry {
 pub struct Layout {
     groups: Vec<Group>,
     entries: Vec<Entry>,
+    /// The same in go-yaml's key order (kubectl's YAML).
+    yaml_entries: Vec<Entry>,
     /// False when the flattening is not what this path does (an inline field that is not a
     /// plain struct, two fields with one JSON name, too many inline structs).
     supported: bool,
@@ -186,6 +188,7 @@ fn layout(schema: &Schema, mi: usize) -> Layout {
             known: schema.messages.get(mi).map_or(0, known_mask),
         }],
         entries: Vec::new(),
+        yaml_entries: Vec::new(),
         supported: true,
     };
     flatten(schema, &mut l, 0, 0);
@@ -196,6 +199,9 @@ fn layout(schema: &Schema, mi: usize) -> Layout {
     }
     l.entries
         .sort_by(|a, b| a.json.as_bytes().cmp(b.json.as_bytes()));
+    l.yaml_entries = l.entries.clone();
+    l.yaml_entries
+        .sort_by(|a, b| crate::yaml::go_yaml_key_order(a.json, b.json));
     l
 }
 
@@ -569,9 +575,22 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
             };
         }
         self.sink.begin_object();
+        let yaml = self.sink.go_yaml_key_order();
+        let before = |a: &str, b: &str| {
+            if yaml {
+                crate::yaml::go_yaml_key_order(a, b) == std::cmp::Ordering::Less
+            } else {
+                a < b
+            }
+        };
         let mut extras = ed.extras.iter().flatten().peekable();
         let any_extras = ed.extras.iter().any(Option::is_some);
-        for e in &layout.entries {
+        let entries = if yaml {
+            &layout.yaml_entries
+        } else {
+            &layout.entries
+        };
+        for e in entries {
             let g = usize::from(e.group);
             if e.absent_is_nothing
                 && e.number < 64
@@ -580,7 +599,7 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
             {
                 continue;
             }
-            while let Some(x) = extras.next_if(|x| x.key < e.json) {
+            while let Some(x) = extras.next_if(|x| before(x.key, e.json)) {
                 self.sink.key(x.key);
                 self.sink.string(x.value);
             }
@@ -813,6 +832,9 @@ impl<'a, S: Sink> Renderer<'a, '_, S> {
         entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         if entries.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(Declined);
+        }
+        if self.sink.go_yaml_key_order() {
+            entries.sort_by(|a, b| crate::yaml::go_yaml_key_order(&a.0, &b.0));
         }
         if drop_last_applied {
             // Still checked like the tree would render it.

@@ -18,6 +18,11 @@ use crate::gojson::append_string;
 /// (the caller sorts); every value after a key or inside an array is one call (a scalar) or
 /// a `begin_*` ... `end_*` pair.
 pub trait Sink {
+    /// Whether object keys go in go-yaml's order ([`crate::yaml::go_yaml_key_order`], which
+    /// kubectl's YAML follows) rather than bytewise (Go's JSON order).
+    fn go_yaml_key_order(&self) -> bool {
+        false
+    }
     /// `{`.
     fn begin_object(&mut self);
     /// The key of the next member.
@@ -67,9 +72,18 @@ pub fn emit_value<S: Sink + ?Sized>(s: &mut S, v: &Value) {
         }
         Value::Object(m) => {
             s.begin_object();
-            for (k, v) in m {
-                s.key(k);
-                emit_value(s, v);
+            if s.go_yaml_key_order() {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_by(|a, b| crate::yaml::go_yaml_key_order(a.0, b.0));
+                for (k, v) in entries {
+                    s.key(k);
+                    emit_value(s, v);
+                }
+            } else {
+                for (k, v) in m {
+                    s.key(k);
+                    emit_value(s, v);
+                }
             }
             s.end_object();
         }

@@ -308,6 +308,76 @@ fn analyze(s: &str) -> (bool, bool, bool) {
     (plain, single, block)
 }
 
+/// The order go-yaml v2 writes map keys in (sorter.go `keyList.Less`), which kubectl's YAML
+/// follows (it re-reads its JSON into Go maps and lets go-yaml sort them): rune by rune, a
+/// non-letter before a letter, runs of digits compared as numbers (`a9` before `a10`, `a1`
+/// before `a01`), then the shorter key first. JSON's bytewise order differs for `~`, `_` and
+/// digits.
+pub fn go_yaml_key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    if go_yaml_key_less(a, b) {
+        Ordering::Less
+    } else if go_yaml_key_less(b, a) {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
+fn go_yaml_key_less(a: &str, b: &str) -> bool {
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let digit = |c: char| c.is_ascii_digit();
+    for i in 0..ar.len().min(br.len()) {
+        if ar[i] == br[i] {
+            continue;
+        }
+        let (al, bl) = (ar[i].is_alphabetic(), br[i].is_alphabetic());
+        if al && bl {
+            return ar[i] < br[i];
+        }
+        if al || bl {
+            return bl;
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && digit(ar[j - 1]) {
+                j -= 1;
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && digit(ar[ai]) {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && digit(br[bi]) {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return ar[i] < br[i];
+    }
+    ar.len() < br.len()
+}
+
+/// go-yaml's style for a string (encode.go), then libyaml's `select_scalar_style`.
+
 /// go-yaml's style for a string (encode.go), then libyaml's `select_scalar_style`.
 fn style(s: &str, simple_key: bool) -> Style {
     let wanted = if s.contains('\n') {
@@ -454,6 +524,9 @@ impl<'b> Yaml<'b> {
 }
 
 impl Sink for Yaml<'_> {
+    fn go_yaml_key_order(&self) -> bool {
+        true
+    }
     fn begin_object(&mut self) {
         self.begin(true);
     }
@@ -468,6 +541,19 @@ impl Sink for Yaml<'_> {
         }
         f.count += 1;
         let indent = f.indent;
+        // libyaml's check_simple_key: a key over 128 bytes or with a line break is written as
+        // a complex key, `? KEY` and `: VALUE` on the next line (the value placed as a
+        // sequence item's: at indent + 2).
+        if k.len() > 128 || k.chars().any(is_break) {
+            self.out.extend_from_slice(b"? ");
+            let mut col = indent + 2;
+            write_string(self.out, k, indent + 2, &mut col, false);
+            self.out.push(b'\n');
+            spaces(self.out, indent);
+            self.out.extend_from_slice(b": ");
+            self.pos = Pos::Item { indent };
+            return;
+        }
         let mut col = indent;
         write_string(self.out, k, indent, &mut col, true);
         self.out.push(b':');
@@ -572,8 +658,21 @@ fn write_styled(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simp
         Style::Single => {
             put(out, '\'', col);
             let mut spaces = false;
+            // After a line break (U+2028, U+2029: printable, so single-quoted text may hold
+            // them) go-yaml writes the break itself, the column restarts at 0, and the next
+            // character is indented to the scalar's indent (`'a<LS>    b'`); none is added
+            // before the closing quote.
+            let mut breaks = false;
             for (i, &c) in chars.iter().enumerate() {
-                if is_space(c) {
+                if is_break(c) {
+                    if !breaks && c == '\n' {
+                        out.push(b'\n');
+                    }
+                    let mut b = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                    *col = 0;
+                    breaks = true;
+                } else if is_space(c) {
                     let next_space = chars.get(i + 1).is_some_and(|&n| is_space(n));
                     if allow_breaks
                         && !spaces
@@ -588,11 +687,21 @@ fn write_styled(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simp
                     }
                     spaces = true;
                 } else {
+                    if breaks {
+                        if *col > indent {
+                            newline_indent(out, indent, col);
+                        } else {
+                            while *col < indent {
+                                put(out, ' ', col);
+                            }
+                        }
+                    }
                     if c == '\'' {
                         put(out, '\'', col);
                     }
                     put(out, c, col);
                     spaces = false;
+                    breaks = false;
                 }
             }
             put(out, '\'', col);
@@ -600,9 +709,12 @@ fn write_styled(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simp
         Style::Double => {
             put(out, '"', col);
             let mut spaces = false;
+            // go-yaml's is_bom looks at the scalar's first character whatever the position:
+            // text that starts with U+FEFF has every character escaped (`"\uFEFF\x62"`).
+            let bom = chars.first() == Some(&'\u{FEFF}');
             for (i, &c) in chars.iter().enumerate() {
                 let u = c as u32;
-                if !is_printable(c) || u == 0xFEFF || is_break(c) || c == '"' || c == '\\' {
+                if bom || !is_printable(c) || u == 0xFEFF || is_break(c) || c == '"' || c == '\\' {
                     let esc = match u {
                         0x00 => "0".to_owned(),
                         0x07 => "a".to_owned(),
@@ -660,7 +772,9 @@ fn write_styled(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simp
             let mut at_line_start = true;
             for &c in &chars {
                 if is_break(c) {
-                    out.push(b'\n');
+                    // go-yaml writes U+2028/U+2029 as themselves, `\n` as a line break.
+                    let mut b = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
                     at_line_start = true;
                 } else {
                     if at_line_start {
@@ -672,8 +786,8 @@ fn write_styled(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simp
                 }
             }
             // The caller ends the line; a block that ended with its break already did.
-            if last_break {
-                out.pop();
+            if let (true, Some(c)) = (last_break, chars.last()) {
+                out.truncate(out.len().saturating_sub(c.len_utf8()));
             }
         }
     }
