@@ -377,8 +377,6 @@ fn go_yaml_key_less(a: &str, b: &str) -> bool {
 }
 
 /// go-yaml's style for a string (encode.go), then libyaml's `select_scalar_style`.
-
-/// go-yaml's style for a string (encode.go), then libyaml's `select_scalar_style`.
 fn style(s: &str, simple_key: bool) -> Style {
     let wanted = if s.contains('\n') {
         Style::Literal
