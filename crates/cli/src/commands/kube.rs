@@ -391,27 +391,26 @@ pub fn run(
             .iter()
             .filter(|kv| !dedupe || seen.insert(kv.key.to_vec()))
             .collect();
-        // Decoding and rendering is the cost: done in bounded batches on every thread, written
-        // in key order.
-        for batch in kvs.chunks(BATCH) {
-            for p in prepare_all(batch, cfg, &t, pre) {
-                match p {
-                    Prepared::Skip => {}
-                    Prepared::Problem { key, why, notes: n } => {
-                        notes.add(key.as_bytes(), &n);
-                        problems += 1;
-                        let _ = writeln!(err, "etcdsnap: {key}: not shown: {why}");
+        // Decoding and rendering is the cost: done in bounded batches on the worker threads
+        // while this thread writes, in key order.
+        for_each_prepared(&kvs, cfg, &t, pre, |p| {
+            match p {
+                Prepared::Skip => {}
+                Prepared::Problem { key, why, notes: n } => {
+                    notes.add(key.as_bytes(), &n);
+                    problems += 1;
+                    let _ = writeln!(err, "etcdsnap: {key}: not shown: {why}");
+                }
+                Prepared::Item(item, n) => {
+                    notes.add(item.key.as_bytes(), &n);
+                    if !cfg.names.is_empty() {
+                        found.insert(item.name.clone());
                     }
-                    Prepared::Item(item, n) => {
-                        notes.add(item.key.as_bytes(), &n);
-                        if !cfg.names.is_empty() {
-                            found.insert(item.name.clone());
-                        }
-                        writer.item(&item)?;
-                    }
+                    writer.item(&item)?;
                 }
             }
-        }
+            Ok(())
+        })?;
     }
     for n in &cfg.names {
         if !found.contains(n) {
@@ -453,34 +452,63 @@ enum Prepared {
     Item(Box<Item>, Vec<String>),
 }
 
-/// [`prepare`] over a batch, split across the configured threads, in order.
-fn prepare_all(
-    batch: &[&etcdsnap_mvcc::proto::KeyValueRef<'_>],
+/// [`prepare`] over every key-value, handed to `sink` in key order.
+///
+/// With several threads this is a pipeline: worker threads take batches of [`BATCH`] in turn
+/// and prepare them while this thread writes the ones already done, so neither side waits for
+/// a whole round (a fork-join per batch left the writer and the workers idle in turn, and
+/// was no faster than one thread). At most `2 * threads` prepared batches exist at once: a
+/// worker blocks when the channel is full, and the reorder buffer holds only batches claimed
+/// ahead of the one the writer waits for. When `sink` fails (a closed pipe), the receiver is
+/// dropped, the workers' next send fails and they stop.
+fn for_each_prepared<F>(
+    kvs: &[&etcdsnap_mvcc::proto::KeyValueRef<'_>],
     cfg: &KubeGetConfig,
     t: &Target,
     pre: Option<PreRender>,
-) -> Vec<Prepared> {
+    mut sink: F,
+) -> std::io::Result<()>
+where
+    F: FnMut(Prepared) -> std::io::Result<()>,
+{
     let threads = cfg.threads.clamp(1, 16);
-    if threads == 1 || batch.len() < 2 {
-        return batch.iter().map(|kv| prepare(kv, cfg, t, pre)).collect();
+    let batches: Vec<_> = kvs.chunks(BATCH).collect();
+    if threads == 1 || batches.len() < 2 {
+        for kv in kvs {
+            sink(prepare(kv, cfg, t, pre))?;
+        }
+        return Ok(());
     }
-    let per = batch.len().div_ceil(threads);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Prepared>)>(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = batch
-            .chunks(per)
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|kv| prepare(kv, cfg, t, pre))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        for _ in 0..threads.min(batches.len()) {
+            let tx = tx.clone();
+            let (next, batches) = (&next, &batches);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(batch) = batches.get(i) else { break };
+                let out = batch.iter().map(|kv| prepare(kv, cfg, t, pre)).collect();
+                if tx.send((i, out)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        // Owned here so that an early return drops it before the scope joins the workers.
+        let rx = rx;
+        let mut ahead = std::collections::BTreeMap::new();
+        let mut want = 0;
+        for (i, out) in rx.iter() {
+            ahead.insert(i, out);
+            while let Some(out) = ahead.remove(&want) {
+                want += 1;
+                for p in out {
+                    sink(p)?;
+                }
+            }
+        }
+        Ok(())
     })
 }
 
