@@ -319,6 +319,74 @@ fn analyze(s: &str) -> (bool, bool, bool) {
     (plain, single, block)
 }
 
+/// The order go-yaml v2 writes map keys in (sorter.go `keyList.Less`), which kubectl's YAML
+/// follows (it re-reads its JSON into Go maps and lets go-yaml sort them): rune by rune, a
+/// non-letter before a letter, runs of digits compared as numbers (`a9` before `a10`, `a1`
+/// before `a01`), then the shorter key first. JSON's bytewise order differs for `~`, `_` and
+/// digits.
+fn go_yaml_key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    if go_yaml_key_less(a, b) {
+        Ordering::Less
+    } else if go_yaml_key_less(b, a) {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
+fn go_yaml_key_less(a: &str, b: &str) -> bool {
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let digit = |c: char| c.is_ascii_digit();
+    for i in 0..ar.len().min(br.len()) {
+        if ar[i] == br[i] {
+            continue;
+        }
+        let (al, bl) = (ar[i].is_alphabetic(), br[i].is_alphabetic());
+        if al && bl {
+            return ar[i] < br[i];
+        }
+        if al || bl {
+            return bl;
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && digit(ar[j - 1]) {
+                j -= 1;
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && digit(ar[ai]) {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && digit(br[bi]) {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return ar[i] < br[i];
+    }
+    ar.len() < br.len()
+}
+
 /// go-yaml's style for a string (encode.go), then libyaml's `select_scalar_style`.
 fn style(s: &str, simple_key: bool) -> Style {
     let wanted = if s.contains('\n') {
@@ -352,9 +420,31 @@ impl Emitter {
     /// A block mapping whose first key is written at the current position (after `- ` or at
     /// the start of a line indented by `indent`).
     fn map(&mut self, m: &Map<String, Value>, indent: usize) {
-        for (i, (k, v)) in m.iter().enumerate() {
+        let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+        entries.sort_by(|a, b| go_yaml_key_order(a.0, b.0));
+        for (i, (k, v)) in entries.into_iter().enumerate() {
             if i > 0 {
                 self.indent(indent);
+            }
+            // libyaml's check_simple_key: a key over 128 bytes or with a line break is written
+            // as a complex key, `? KEY` and `: VALUE` on the next line (value at indent + 2).
+            if k.len() > 128 || k.chars().any(is_break) {
+                self.out.push_str("? ");
+                let mut col = indent + 2;
+                self.string(k, indent + 2, &mut col, false);
+                self.out.push('\n');
+                self.indent(indent);
+                self.out.push_str(": ");
+                match v {
+                    Value::Object(inner) if !inner.is_empty() => self.map(inner, indent + 2),
+                    Value::Array(items) if !items.is_empty() => self.seq(items, indent + 2),
+                    other => {
+                        let mut col = indent + 2;
+                        self.scalar(other, indent + 2, &mut col, false);
+                        self.out.push('\n');
+                    }
+                }
+                continue;
             }
             let mut col = indent;
             self.string(k, indent, &mut col, true);
@@ -439,8 +529,20 @@ impl Emitter {
             Style::Single => {
                 self.put('\'', col);
                 let mut spaces = false;
+                // After a line break (U+2028, U+2029: printable, so single-quoted text may hold
+                // them) go-yaml writes the break itself, the column restarts at 0, and the next
+                // character is indented to the scalar's indent (`'a<LS>    b'`); none is added
+                // before the closing quote.
+                let mut breaks = false;
                 for (i, &c) in chars.iter().enumerate() {
-                    if is_space(c) {
+                    if is_break(c) {
+                        if !breaks && c == '\n' {
+                            self.out.push('\n');
+                        }
+                        self.out.push(c);
+                        *col = 0;
+                        breaks = true;
+                    } else if is_space(c) {
                         let next_space = chars.get(i + 1).is_some_and(|&n| is_space(n));
                         if allow_breaks
                             && !spaces
@@ -455,11 +557,21 @@ impl Emitter {
                         }
                         spaces = true;
                     } else {
+                        if breaks {
+                            if *col > indent {
+                                self.newline_indent(indent, col);
+                            } else {
+                                while *col < indent {
+                                    self.put(' ', col);
+                                }
+                            }
+                        }
                         if c == '\'' {
                             self.put('\'', col);
                         }
                         self.put(c, col);
                         spaces = false;
+                        breaks = false;
                     }
                 }
                 self.put('\'', col);
@@ -467,9 +579,18 @@ impl Emitter {
             Style::Double => {
                 self.put('"', col);
                 let mut spaces = false;
+                // go-yaml's is_bom looks at the scalar's first character whatever the position:
+                // text that starts with U+FEFF has every character escaped (`"\uFEFF\x62"`).
+                let bom = chars.first() == Some(&'\u{FEFF}');
                 for (i, &c) in chars.iter().enumerate() {
                     let u = c as u32;
-                    if !is_printable(c) || u == 0xFEFF || is_break(c) || c == '"' || c == '\\' {
+                    if bom
+                        || !is_printable(c)
+                        || u == 0xFEFF
+                        || is_break(c)
+                        || c == '"'
+                        || c == '\\'
+                    {
                         let esc = match u {
                             0x00 => "0".to_owned(),
                             0x07 => "a".to_owned(),
@@ -530,7 +651,8 @@ impl Emitter {
                 let mut at_line_start = true;
                 for &c in &chars {
                     if is_break(c) {
-                        self.out.push('\n');
+                        // go-yaml writes U+2028/U+2029 as themselves, `\n` as a line break
+                        self.out.push(c);
                         at_line_start = true;
                     } else {
                         if at_line_start {
@@ -631,6 +753,89 @@ spec:
   - port: 80
     targetPort: http
 "#;
+        assert_eq!(to_yaml(&doc), want);
+    }
+}
+
+#[cfg(test)]
+mod line_separators {
+    use super::*;
+    use serde_json::json;
+
+    /// U+2028 and U+2029 in single-quoted and literal scalars, as kubectl v1.32.4 printed this
+    /// document (`kubectl patch --local -f F -p {} --type merge -o yaml`; found by
+    /// crates/k8s/schema/heldout.py): the break is written as itself and the text after it is
+    /// indented to the scalar's indent.
+    #[test]
+    fn line_separators_as_kubectl_prints_them() {
+        let doc = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "x", "namespace": "ns"},
+            "data": {"a": "line\u{2028}sep", "b": "a\u{2028} b", "c": "\u{2028}lead",
+                "d": "end\u{2029}", "e": "x\u{2028}\u{2028}y", "f": "l1\nl2\u{2028}l3",
+                "g": "p\u{2029}q r",
+                "h": "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm\u{2028}nnnn oooo pppp qqqq rrrr ssss tttt",
+                "i": "x\u{2028} \u{2028}y", "j": "q'\u{2028}'r"},
+            "spec": {"items": [{"k": "m\u{2028}n"}]}});
+        let want = "apiVersion: v1\ndata:\n  a: 'line\u{2028}    sep'\n  b: \"a\\L b\"\n  \
+            c: '\u{2028}    lead'\n  d: 'end\u{2029}'\n  e: 'x\u{2028}\u{2028}    y'\n  \
+            f: |-\n    l1\n    l2\u{2028}    l3\n  g: 'p\u{2029}    q r'\n  \
+            h: 'aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm\u{2028}    nnnn oooo pppp qqqq rrrr ssss tttt'\n  \
+            i: \"x\\L \\Ly\"\n  j: 'q''\u{2028}    ''r'\nkind: ConfigMap\nmetadata:\n  name: x\n  \
+            namespace: ns\nspec:\n  items:\n  - k: 'm\u{2028}      n'\n";
+        assert_eq!(to_yaml(&doc), want);
+    }
+}
+
+#[cfg(test)]
+mod complex_keys {
+    use super::*;
+    use serde_json::json;
+
+    /// Keys over 128 bytes or with a line break, as kubectl v1.32.4 printed this document
+    /// (`kubectl patch --local -f F -p {} --type merge -o yaml`): `? KEY` / `: VALUE`, a simple
+    /// key of exactly 128 bytes; values of every shape. Found by crates/k8s/schema/heldout.py
+    /// (our `'k<LS>k': v` was not YAML kubectl could read back).
+    #[test]
+    fn long_and_multi_line_keys_as_kubectl_prints_them() {
+        let long = format!("example.com/{}", "a".repeat(120));
+        let b = "b".repeat(128);
+        let c = "c".repeat(129);
+        let doc = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "x", "annotations": {long.clone(): "v", b.clone(): "w", c.clone(): "z"}},
+            "data": {"k\u{2028}k": "v"},
+            "spec": {"m": {"k\u{2028}k": {"a": "b", "c": [1, 2]}, "l\nl": ["x", "y"], "e\u{2028}": [],
+                "f\u{2028}": {}, "g\u{2028}": null, "h\u{2028}": "a\u{2028}b"},
+                "s": [{"k\u{2028}k": "v", "n": 1}]}});
+        let want = format!(
+            "apiVersion: v1\ndata:\n  ? 'k\u{2028}    k'\n  : v\nkind: ConfigMap\nmetadata:\n  \
+             annotations:\n    {b}: w\n    ? {c}\n    : z\n    ? {long}\n    : v\n  name: x\nspec:\n  \
+             m:\n    ? 'e\u{2028}'\n    : []\n    ? 'f\u{2028}'\n    : {{}}\n    ? 'g\u{2028}'\n    : null\n    \
+             ? 'h\u{2028}'\n    : 'a\u{2028}      b'\n    ? 'k\u{2028}      k'\n    : a: b\n      c:\n      \
+             - 1\n      - 2\n    ? |-\n      l\n      l\n    : - x\n      - \"y\"\n  s:\n  \
+             - ? 'k\u{2028}      k'\n    : v\n    \"n\": 1\n"
+        );
+        assert_eq!(to_yaml(&doc), want);
+    }
+}
+
+#[cfg(test)]
+mod key_order_and_bom {
+    use super::*;
+    use serde_json::json;
+
+    /// Map keys in go-yaml's order and a value that starts with a BOM, as kubectl v1.32.4
+    /// printed this document (`kubectl patch --local -f F -p {} --type merge -o yaml`; found by
+    /// crates/k8s/schema/heldout.py).
+    #[test]
+    fn keys_in_go_yaml_order_and_bom_escapes_as_kubectl_prints_them() {
+        let doc = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},
+            "data": {"e": "q\u{feff}r", "f": "\u{feff}bom a", "a10": "1", "a9": "2", "a_b": "3",
+                "aB": "4", "~": "5", "0": "6", "00": "7", "a01": "8", "a1": "9", "\u{e9}": "10",
+                "z": "11", "A": "12"}});
+        let want = "apiVersion: v1\ndata:\n  \"~\": \"5\"\n  \"0\": \"6\"\n  \"00\": \"7\"\n  A: \"12\"\n  \
+            a_b: \"3\"\n  a1: \"9\"\n  a01: \"8\"\n  a9: \"2\"\n  a10: \"1\"\n  aB: \"4\"\n  \
+            e: \"q\\uFEFFr\"\n  f: \"\\uFEFF\\x62\\x6F\\x6D\\x20\\x61\"\n  z: \"11\"\n  \u{e9}: \"10\"\n\
+            kind: ConfigMap\nmetadata:\n  name: x\n";
         assert_eq!(to_yaml(&doc), want);
     }
 }

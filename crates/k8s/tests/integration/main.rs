@@ -5,6 +5,7 @@
 mod aggregate;
 mod corpus;
 mod handbuilt;
+mod heldout_findings;
 mod keys;
 mod pb;
 mod robustness;
