@@ -310,7 +310,7 @@ pub fn export<W: Write + Send>(
         // ones are encoded and written. A few chunks in flight bound the memory; a failing
         // side ends the other (the channel closes).
         std::thread::scope(|s| -> Result<(u64, u64), Error> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Work<'_>>(2);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Work<'_>>(6);
             let (entries, opts) = (&entries, &opts);
             let maker = s.spawn(move || {
                 produce(entries, opts, builder, |w| {

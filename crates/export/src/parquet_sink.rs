@@ -19,7 +19,7 @@
 //!   decoded documents, before encoding: at least what the encoded chunks hold) reach
 //!   [`Limits::row_group_bytes`], or at [`Limits::row_group_rows`] rows; it is decided from
 //!   the rows alone, so the boundaries are the same on one thread or two. What is held at once:
-//!   the encoded chunks of one row group, and a few batches of [`Limits::batch_bytes`] in
+//!   the encoded chunks of one row group, and up to a dozen batches of [`Limits::batch_bytes`] in
 //!   flight between the stages.
 //! - Snappy (pure Rust, read by DuckDB, Spark, Trino, pandas/pyarrow) compresses every column;
 //!   dictionary encoding is on for the columns that repeat (snapshot facts, resources,
@@ -674,7 +674,7 @@ struct Worker {
 
 impl Worker {
     fn spawn(field: FieldRef) -> Result<Worker, Error> {
-        let (jobs, rx) = sync_channel::<Job>(2);
+        let (jobs, rx) = sync_channel::<Job>(6);
         let (tx, chunks) = sync_channel(1);
         let handle = std::thread::Builder::new()
             .name("export-values".into())
