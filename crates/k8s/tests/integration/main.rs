@@ -8,5 +8,6 @@ mod handbuilt;
 mod heldout_findings;
 mod keys;
 mod pb;
+mod render_diff;
 mod robustness;
 mod typed;
