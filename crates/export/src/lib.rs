@@ -29,7 +29,7 @@ use etcdsnap_mvcc::snapshot::buckets;
 use etcdsnap_mvcc::{KeyRange, RevIndex, Snapshot};
 use sha2::{Digest, Sha256};
 
-use crate::parquet_sink::{Limits, ParquetSink};
+use crate::parquet_sink::{BatchBuilder, Limits, ParquetSink};
 use crate::row::{Row, RowOptions};
 use crate::text_sink::{CsvSink, JsonlSink};
 
@@ -204,11 +204,13 @@ enum Sink<W: Write + Send> {
 }
 
 impl<W: Write + Send> Sink<W> {
-    fn push(&mut self, r: &Row<'_>) -> Result<(), Error> {
-        match self {
-            Sink::Parquet(s) => s.push(r),
-            Sink::Jsonl(s) => s.push(r),
-            Sink::Csv(s) => s.push(r),
+    fn take(&mut self, work: Work<'_>) -> Result<(), Error> {
+        match (self, work) {
+            (Sink::Parquet(s), Work::Batch(b)) => s.write(b),
+            (Sink::Parquet(s), Work::Rows(rows)) => rows.iter().try_for_each(|r| s.push(r)),
+            (Sink::Jsonl(s), Work::Rows(rows)) => rows.iter().try_for_each(|r| s.push(r)),
+            (Sink::Csv(s), Work::Rows(rows)) => rows.iter().try_for_each(|r| s.push(r)),
+            (_, Work::Batch(_)) => Err(Error::Internal("a batch for a text writer")),
         }
     }
 
@@ -219,6 +221,13 @@ impl<W: Write + Send> Sink<W> {
             Sink::Csv(s) => s.finish(),
         }
     }
+}
+
+/// What the making stage hands to the writing one: rows (text formats), or Arrow batches
+/// built from them (Parquet: the arrays are built beside the rows, on the making thread).
+enum Work<'a> {
+    Rows(Vec<Row<'a>>),
+    Batch(parquet_sink::Batch),
 }
 
 /// Exports `snap` as `cfg` says to `out`, and returns `out` (flushed) with a summary. On an
@@ -270,6 +279,8 @@ pub fn export<W: Write + Send>(
         "head_revision": store.current,
     })
     .to_string();
+    let parallel = cfg.threads > 1;
+
     let mut sink = match cfg.format {
         Format::Parquet => Sink::Parquet(Box::new(ParquetSink::new(
             out,
@@ -278,6 +289,7 @@ pub fn export<W: Write + Send>(
             cfg.decode,
             export_meta,
             cfg.limits,
+            parallel,
         )?)),
         Format::Jsonl => Sink::Jsonl(JsonlSink::new(out, facts.clone(), cfg.values, cfg.decode)),
         Format::Csv => Sink::Csv(Box::new(CsvSink::new(
@@ -287,52 +299,40 @@ pub fn export<W: Write + Send>(
             cfg.decode,
         )?)),
     };
-    let mut rows = 0u64;
-    let mut value_bytes = 0u64;
-    let mut push = |r: &Row<'_>| -> Result<(), Error> {
-        value_bytes += r.value.len() as u64;
-        rows += 1;
-        sink.push(r)
-    };
-    if cfg.threads <= 1 {
-        for (key, rev) in entries.iter() {
-            push(&make_row(key, rev, &opts)?)?;
-        }
+    // Parquet: the making stage builds the Arrow batches too.
+    let builder = (cfg.format == Format::Parquet)
+        .then(|| BatchBuilder::new(&facts, cfg.values, cfg.decode, cfg.limits));
+    let (rows, value_bytes) = if !parallel {
+        produce(&entries, &opts, builder, |w| sink.take(w))?
     } else {
-        // Two stages on two threads: rows are made (records decoded, Kubernetes metadata read,
-        // documents rendered for --decode) while the previous ones are encoded. A few chunks
-        // in flight bound the memory; a failing side ends the other (the channel closes).
-        std::thread::scope(|s| -> Result<(), Error> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Row<'_>>, Error>>(4);
+        // Two stages on two threads: rows are made (records decoded, Kubernetes metadata
+        // read, documents rendered for --decode, Parquet's arrays built) while the previous
+        // ones are encoded and written. A few chunks in flight bound the memory; a failing
+        // side ends the other (the channel closes).
+        std::thread::scope(|s| -> Result<(u64, u64), Error> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Work<'_>>(6);
             let (entries, opts) = (&entries, &opts);
-            s.spawn(move || {
-                let mut chunk = Vec::with_capacity(ROWS_PER_CHUNK);
-                for (key, rev) in entries.iter() {
-                    match make_row(key, rev, opts) {
-                        Ok(r) => chunk.push(r),
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
-                    }
-                    if chunk.len() == ROWS_PER_CHUNK
-                        && tx.send(Ok(std::mem::take(&mut chunk))).is_err()
-                    {
-                        return;
-                    }
-                }
-                if !chunk.is_empty() {
-                    let _ = tx.send(Ok(chunk));
-                }
+            let maker = s.spawn(move || {
+                produce(entries, opts, builder, |w| {
+                    tx.send(w)
+                        .map_err(|_| Error::Internal("the writer stopped"))
+                })
             });
-            for chunk in rx {
-                for r in &chunk? {
-                    push(r)?;
+            let mut written = Ok(());
+            for work in rx {
+                written = sink.take(work);
+                if written.is_err() {
+                    break;
                 }
             }
-            Ok(())
-        })?;
-    }
+            let made = maker
+                .join()
+                .map_err(|_| Error::Internal("the row thread panicked"))?;
+            // The writer's own error first (the maker then only saw the channel close).
+            written?;
+            made
+        })?
+    };
     let out = sink.finish()?;
     Ok((
         out,
@@ -342,6 +342,45 @@ pub fn export<W: Write + Send>(
             facts,
         },
     ))
+}
+
+/// Makes the rows of `entries` and hands them on (as batches with a builder, else as
+/// chunks of rows); returns the rows made and their bytes of values.
+fn produce<'a>(
+    entries: &Entries<'a>,
+    opts: &RowOptions,
+    mut builder: Option<BatchBuilder>,
+    mut emit: impl FnMut(Work<'a>) -> Result<(), Error>,
+) -> Result<(u64, u64), Error> {
+    let (mut rows, mut value_bytes) = (0u64, 0u64);
+    let mut chunk = Vec::new();
+    for (key, rev) in entries.iter() {
+        let r = make_row(key, rev, opts)?;
+        rows += 1;
+        value_bytes += r.value.len() as u64;
+        match &mut builder {
+            Some(b) => {
+                if let Some(batch) = b.push(&r)? {
+                    emit(Work::Batch(batch))?;
+                }
+            }
+            None => {
+                chunk.push(r);
+                if chunk.len() == ROWS_PER_CHUNK {
+                    emit(Work::Rows(std::mem::take(&mut chunk)))?;
+                }
+            }
+        }
+    }
+    if let Some(b) = &mut builder
+        && let Some(batch) = b.flush()?
+    {
+        emit(Work::Batch(batch))?;
+    }
+    if !chunk.is_empty() {
+        emit(Work::Rows(chunk))?;
+    }
+    Ok((rows, value_bytes))
 }
 
 /// Rows handed from the making thread to the writing one at a time.
