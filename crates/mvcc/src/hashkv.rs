@@ -20,8 +20,9 @@ use etcdsnap_bbolt::Entry;
 
 use crate::crc::Crc32c;
 use crate::error::{Error, Result};
+use crate::keyspace::newest_per_key;
 use crate::revision::{RevKey, Revision, main_of};
-use crate::scan::{self, KeyMap};
+use crate::scan;
 use crate::snapshot::{Snapshot, StoreRevisions, buckets};
 
 /// What `etcdctl endpoint hashkv` reports for a member holding this store.
@@ -182,29 +183,44 @@ pub fn hash_kv_with(snap: &Snapshot, rev: i64, threads: usize, rules: HashRules)
     }
 
     if !low.is_empty() {
-        // Keep(R) needs the newest revision <= R of every key: decode all entries <= R.
-        let mut newest: KeyMap<'_, (Revision, bool)> = KeyMap::default();
-        scan::walk(bucket.iter(), |e| {
-            if e.rev.rev.main > at {
-                return Ok(false);
+        // Keep(R): the newest revision <= R of every key, when it is a put. The pass that
+        // finds it decodes every entry <= R (sharded by key hash on every thread); the
+        // entries at or below the compaction are then kept when their revision is one of
+        // those newest puts (revisions are unique, so no key lookup is needed: a merge of two
+        // revision-ordered lists).
+        let shards = newest_per_key(&bucket, at, None, threads)?;
+        let mut kept: Vec<Revision> = Vec::new();
+        let mut keep_nonempty = false;
+        for s in &shards {
+            for r in &s.newest {
+                if !r.is_tombstone() {
+                    keep_nonempty = true;
+                    if r.main() <= compact {
+                        kept.push(r.revision());
+                    }
+                }
             }
-            newest.insert(e.kv.key, (e.rev.rev, e.rev.tombstone));
-            Ok(true)
-        })?;
-        let keep_nonempty = newest.values().any(|&(_, tomb)| !tomb);
-        let mut prev = None;
+        }
+        drop(shards);
+        kept.sort_unstable();
+        let mut next = kept.iter().peekable();
         for e in low {
-            let e = scan::check_entry(e, prev)?;
-            prev = Some(e.raw_key);
-            let RevKey { rev: r, tombstone } = e.rev;
-            if keep_nonempty && newest.get(e.kv.key) != Some(&(r, false)) {
-                continue;
+            let RevKey { rev: r, tombstone } =
+                RevKey::parse(e.key).ok_or_else(|| Error::BadRevisionKey {
+                    key: etcdsnap_bbolt::error::escape_bytes(e.key),
+                    page: e.page.unwrap_or(0),
+                })?;
+            if keep_nonempty {
+                while next.next_if(|k| **k < r).is_some() {}
+                if tombstone || next.peek() != Some(&&r) {
+                    continue;
+                }
             }
             if rules.skip_compacted_tombstone && r.main == compact && tombstone {
                 continue;
             }
-            crc.update(e.raw_key);
-            crc.update(e.record);
+            crc.update(e.key);
+            crc.update(e.value);
         }
     }
     crc.append(&high);
