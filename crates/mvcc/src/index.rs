@@ -316,10 +316,10 @@ impl<'a> RevIndex<'a> {
         let mut slots: Vec<KeySlot<'a>> = Vec::with_capacity(keys.len());
         for (k, &id) in order.iter().enumerate() {
             let (start, end) = (starts[k], starts[k + 1]);
-            if let Some(group) = revs.get_mut(start as usize..end as usize) {
-                if !group.is_sorted_by_key(|r| (r.main, r.sub & !TOMBSTONE)) {
-                    group.sort_unstable_by_key(|r| (r.main, r.sub & !TOMBSTONE));
-                }
+            if let Some(group) = revs.get_mut(start as usize..end as usize)
+                && !group.is_sorted_by_key(|r| (r.main, r.sub & !TOMBSTONE))
+            {
+                group.sort_unstable_by_key(|r| (r.main, r.sub & !TOMBSTONE));
             }
             slots.push(KeySlot {
                 key: keys[id as usize],
