@@ -15,6 +15,12 @@ use etcdsnap_mvcc::hashkv::{hash_kv, resolve_hash};
 use etcdsnap_mvcc::keyspace::{ScanOptions, keyspace_at};
 use etcdsnap_mvcc::{KeyRange, RevIndex};
 
+/// A stored revision as compared: (main, sub, tombstone, value length).
+type Stored = (i64, i64, bool, usize);
+
+/// A live key as compared: (key, (main, sub, value)).
+type Live = (Vec<u8>, (i64, i64, Vec<u8>));
+
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);
 
@@ -183,7 +189,7 @@ fn full_keyspace_structures_match_the_plain_algorithms() {
         let index = RevIndex::build(&snap).unwrap();
 
         // The index: per key, every stored revision in order, with its value length.
-        let mut groups: BTreeMap<&[u8], Vec<(i64, i64, bool, usize)>> = BTreeMap::new();
+        let mut groups: BTreeMap<&[u8], Vec<Stored>> = BTreeMap::new();
         for r in &stored {
             groups.entry(&r.key).or_default().push((
                 r.main,
@@ -192,7 +198,7 @@ fn full_keyspace_structures_match_the_plain_algorithms() {
                 r.put.as_ref().map_or(0, |p| p.2.len()),
             ));
         }
-        let got: Vec<(&[u8], Vec<(i64, i64, bool, usize)>)> = index
+        let got: Vec<(&[u8], Vec<Stored>)> = index
             .keys()
             .map(|h| {
                 let revs = h
@@ -203,7 +209,7 @@ fn full_keyspace_structures_match_the_plain_algorithms() {
                 (h.key(), revs)
             })
             .collect();
-        let want: Vec<(&[u8], Vec<(i64, i64, bool, usize)>)> = groups.into_iter().collect();
+        let want: Vec<(&[u8], Vec<Stored>)> = groups.into_iter().collect();
         assert_eq!(got, want, "case {case}: index");
         assert_eq!(index.revision_count(), stored.len(), "case {case}");
 
@@ -219,7 +225,7 @@ fn full_keyspace_structures_match_the_plain_algorithms() {
                     let ks =
                         keyspace_at(&snap, at, &KeyRange::all(), ScanOptions { threads, sort })
                             .unwrap();
-                    let mut got: Vec<(Vec<u8>, (i64, i64, Vec<u8>))> = ks
+                    let mut got: Vec<Live> = ks
                         .key_values()
                         .map(|kv| kv.unwrap())
                         .zip(&ks.kvs)
