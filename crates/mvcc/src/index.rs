@@ -6,9 +6,11 @@
 //! answer "which revisions does key K have" without it, because the bucket is ordered by
 //! revision and the user key lives inside each value. [`RevIndex::build`] walks the bucket
 //! once, in revision order, and keeps per revision only a [`Rev`]: the revision, the tombstone
-//! flag and the record borrowed from the map (32 bytes, no copy of keys or values). Keys are
-//! then sorted once, so range queries are binary searches over a flat vector rather than walks
-//! of a tree of owned keys.
+//! flag, the value's length and the record borrowed from the map (32 bytes, no copy of keys or
+//! values). Keys are numbered as they first appear (`KeyTable`), sorted
+//! once, and the revisions grouped by key with an in-place bucket sort on the key's rank (no
+//! comparison sort of every revision), so range queries are binary searches over a flat
+//! vector rather than walks of a tree of owned keys.
 //!
 //! Use it when history matters (`history`, a diff between two revisions, per-key statistics).
 //! When only the keyspace at one revision is wanted, [`crate::keyspace::keyspace_at`] is
