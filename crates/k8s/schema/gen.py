@@ -207,6 +207,7 @@ def main():
     used = []
     aliased = set()
     removed_fields = []
+    retyped = set()  # (newest field type, an older release's type of the same field)
 
     def pfields_removed(known, pfields):
         have = {f[0] for f in known[1]}
@@ -233,6 +234,19 @@ def main():
                 for mname, pfields in msgs.items():
                     full = f"{package}.{mname}"
                     known = messages.get(full)
+                    if known is not None:
+                        # A field whose message type was renamed since (PersistentVolumeClaimSpec's
+                        # `resources`: ResourceRequirements before 1.29, VolumeResourceRequirements
+                        # now): the old type's fields are merged into the new one below.
+                        newtypes = {f[0]: f[2] for f in known[1]}
+                        for num, _, label, typ, _, _ in pfields:
+                            if label == "map" or typ in SCALARS:
+                                continue
+                            q = typ.lstrip(".")
+                            q = (q if "." in q else f"{package}.{q}").replace("-", "_")
+                            nt = newtypes.get(num)
+                            if nt is not None and nt != q and nt not in SCALARS and "," not in nt:
+                                retyped.add((nt, q))
                     if known is not None and not pfields_removed(known, pfields):
                         continue
                     special = SPECIAL.get(full, "-")
@@ -289,6 +303,18 @@ def main():
             raise SystemExit(f"{full}: no Go struct and no message of that name to take tags from")
         donor = {f[0]: f for f in messages[donors[0]][1]}
         messages[full] = (special, [(n, donor[n][1], t, donor[n][3]) for n, _, t, _ in fields])
+    # Renamed field types: when the newest type is the old one less some fields (same numbers,
+    # names and types otherwise), the old type's other fields are kept in it, as for messages.
+    for new, old in sorted(retyped):
+        if new not in messages or old not in messages:
+            continue
+        nf = {f[0]: f for f in messages[new][1]}
+        of = {f[0]: f for f in messages[old][1]}
+        if not all(n in of and of[n][1:3] == f[1:3] for n, f in nf.items()):
+            continue
+        extra = [f for n, f in sorted(of.items()) if n not in nf]
+        messages[new][1].extend(extra)
+        removed_fields.extend(f"{short(new)}.{f[0]} ({f[1]}, from {short(old)})" for f in extra)
     # Resolve references; report the unresolved ones (the renderer falls back for them).
     missing = set()
     for full, (_, fields) in messages.items():

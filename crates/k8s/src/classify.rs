@@ -241,8 +241,8 @@ pub(crate) fn read_type_meta(bytes: &[u8]) -> Result<TypeMeta<'_>, WireError> {
     for field in Fields::new(bytes) {
         let field = field?;
         match (field.number, field.value) {
-            (1, WireValue::Bytes(v)) => tm.api_version = String::from_utf8_lossy(v),
-            (2, WireValue::Bytes(k)) => tm.kind = String::from_utf8_lossy(k),
+            (1, WireValue::Bytes(v)) => tm.api_version = crate::wire::utf8(v),
+            (2, WireValue::Bytes(k)) => tm.kind = crate::wire::utf8(k),
             _ => {}
         }
     }

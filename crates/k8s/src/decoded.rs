@@ -14,6 +14,11 @@
 
 use std::io::{self, Write};
 
+use crate::classify::PROTOBUF_MAGIC;
+use crate::render::{View, render_object};
+use crate::sink::{Compact, GoJson, Sink, append_serde_string, emit_value};
+use crate::wire::{Fields, WireValue};
+use crate::yaml::Yaml;
 use crate::{KeyInfo, ValueKind, classify, decode_typed, gojson, parse_key};
 use serde_json::{Map, Value, json};
 
@@ -293,6 +298,174 @@ impl Decoded {
         }
         if let Some(m) = self.marker() {
             fields.insert("marker".into(), Value::String(m));
+        }
+    }
+}
+
+/// How [`render_value`] writes an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// kubectl's JSON (`json.MarshalIndent`, four spaces) starting at `indent` levels, no
+    /// trailing newline.
+    Json {
+        /// Levels of indent the object starts at (2 inside a `v1 List`).
+        indent: usize,
+    },
+    /// serde_json's compact JSON (`get --decode -w json`, `-o jsonl`).
+    Compact,
+    /// kubectl's YAML document (ends with a newline).
+    Yaml,
+}
+
+/// What [`render_value`] did with a value.
+#[derive(Debug)]
+pub enum Shown {
+    /// An object, now written into the buffer.
+    Object {
+        /// `protobuf` or `json`.
+        class: &'static str,
+        /// What the schema did not cover and was shown by field number instead.
+        notes: Vec<String>,
+    },
+    /// Not an object (marker, text, hidden Secret payload...): nothing written; the caller
+    /// shows it.
+    Other(Decoded),
+}
+
+/// The envelope's apiVersion, kind and raw object, when it reads cleanly.
+fn envelope(value: &[u8]) -> Option<(crate::TypeMeta<'_>, &[u8])> {
+    let unknown = value.strip_prefix(PROTOBUF_MAGIC)?;
+    let (mut tm, mut raw) = (None, &[][..]);
+    for field in Fields::new(unknown) {
+        match field.ok()? {
+            f if f.number == 1 => {
+                if let WireValue::Bytes(b) = f.value {
+                    tm = Some(crate::classify::read_type_meta(b).ok()?);
+                }
+            }
+            f if f.number == 2 => {
+                if let WireValue::Bytes(b) = f.value {
+                    raw = b;
+                }
+            }
+            _ => {}
+        }
+    }
+    Some((tm.unwrap_or_default(), raw))
+}
+
+fn fast<S: Sink>(
+    s: &mut S,
+    tm: &crate::TypeMeta<'_>,
+    raw: &[u8],
+    view: &View,
+) -> Option<Vec<String>> {
+    render_object(s, &tm.api_version, &tm.kind, raw, view).ok()
+}
+
+/// [`decode_value`] with `view` applied, an object written straight into `buf` in `form`.
+///
+/// A protobuf object is rendered from the wire without a tree ([`crate::render`]); Secrets
+/// that are hidden, JSON-stored objects and what the fast path declines go through
+/// [`decode_value`] and are written from its tree: the bytes are the same either way.
+pub fn render_value(
+    key: &[u8],
+    value: &[u8],
+    show_secrets: bool,
+    view: &View,
+    form: Form,
+    buf: &mut Vec<u8>,
+) -> Shown {
+    // A protobuf envelope that reads cleanly is what classify() calls `protobuf`.
+    if let Some((tm, raw)) = envelope(value) {
+        let secret =
+            !show_secrets && (is_secret_key(key) || tm.kind == "Secret" && tm.api_version == "v1");
+        if !secret {
+            let start = buf.len();
+            let done = match form {
+                Form::Json { indent } => fast(&mut GoJson::new(buf, indent), &tm, raw, view),
+                Form::Compact => fast(&mut Compact::new(buf), &tm, raw, view),
+                Form::Yaml => fast(&mut Yaml::new(buf), &tm, raw, view),
+            };
+            match done {
+                Some(notes) => {
+                    return Shown::Object {
+                        class: "protobuf",
+                        notes,
+                    };
+                }
+                None => buf.truncate(start),
+            }
+        }
+    }
+    match decode_value(key, value, show_secrets) {
+        Decoded::Object {
+            class,
+            object,
+            notes,
+        } => {
+            let mut object = *object;
+            view.apply(&mut object);
+            match form {
+                Form::Json { indent } => emit_value(&mut GoJson::new(buf, indent), &object),
+                Form::Compact => emit_value(&mut Compact::new(buf), &object),
+                Form::Yaml => emit_value(&mut Yaml::new(buf), &object),
+            }
+            Shown::Object { class, notes }
+        }
+        other => Shown::Other(other),
+    }
+}
+
+/// The decoded fields of `-w json --decode` ([`Decoded::json_fields`]) added to `fields` (a
+/// kv's etcd members) and written as one compact JSON object, keys sorted as serde_json
+/// writes a map, the object rendered in place. Returns the schema's notes.
+pub fn write_json_fields(
+    key: &[u8],
+    value: &[u8],
+    show_secrets: bool,
+    view: &View,
+    mut fields: Map<String, Value>,
+    out: &mut Vec<u8>,
+) -> Vec<String> {
+    let mut object = Vec::new();
+    match render_value(key, value, show_secrets, view, Form::Compact, &mut object) {
+        Shown::Object { class, notes } => {
+            fields.insert("class".into(), Value::String(class.into()));
+            out.push(b'{');
+            let mut done = false;
+            let mut first = true;
+            let put_object = |out: &mut Vec<u8>, first: &mut bool| {
+                if !*first {
+                    out.push(b',');
+                }
+                *first = false;
+                out.extend_from_slice(b"\"object\":");
+                out.extend_from_slice(&object);
+            };
+            for (k, v) in &fields {
+                if !done && k.as_str() > "object" {
+                    put_object(out, &mut first);
+                    done = true;
+                }
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                append_serde_string(out, k);
+                out.push(b':');
+                emit_value(&mut Compact::new(out), v);
+            }
+            if !done {
+                put_object(out, &mut first);
+            }
+            out.push(b'}');
+            notes
+        }
+        Shown::Other(d) => {
+            d.json_fields(value, &mut fields);
+            emit_value(&mut Compact::new(out), &Value::Object(fields));
+            Vec::new()
         }
     }
 }

@@ -26,15 +26,18 @@ pub mod key;
 pub mod meta;
 pub mod object;
 pub mod redact;
+pub mod render;
 pub mod resources;
 pub mod schema;
 pub mod schemaless;
 pub mod secret;
 pub mod selector;
+pub mod sink;
 pub mod stats;
 pub mod time;
 pub mod typed;
 pub mod wire;
+pub mod yaml;
 
 pub use audit::{Audit, AuditItem, AuditReport, EncryptedCount};
 pub use classify::{Encryption, TypeMeta, ValueKind, classify};

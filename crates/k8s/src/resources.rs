@@ -35,7 +35,9 @@ macro_rules! r {
     };
 }
 
-/// The built-in resources (Kubernetes 1.36) that are stored in etcd.
+/// The built-in resources (Kubernetes 1.36) that are stored in etcd, and those of removed API
+/// groups and versions that old clusters may still hold (ResourceClass, PodSchedulingContext,
+/// PodScheduling, ClusterCIDR, PodPreset, AuditSink: the apiserver's default key, the plural).
 pub const BUILTIN: &[Resource] = &[
     r!(
         "configmaps",
@@ -295,6 +297,15 @@ pub const BUILTIN: &[Resource] = &[
         "clustertrustbundles"
     ),
     r!(
+        "podcertificaterequests",
+        "podcertificaterequest",
+        [],
+        "certificates.k8s.io",
+        "PodCertificateRequest",
+        true,
+        "podcertificaterequests"
+    ),
+    r!(
         "leases",
         "lease",
         [],
@@ -347,6 +358,15 @@ pub const BUILTIN: &[Resource] = &[
         "IngressClass",
         false,
         "ingressclasses"
+    ),
+    r!(
+        "clustercidrs",
+        "clustercidr",
+        [],
+        "networking.k8s.io",
+        "ClusterCIDR",
+        false,
+        "clustercidrs"
     ),
     r!(
         "ingresses",
@@ -457,6 +477,15 @@ pub const BUILTIN: &[Resource] = &[
         "deviceclasses"
     ),
     r!(
+        "devicetaintrules",
+        "devicetaintrule",
+        [],
+        "resource.k8s.io",
+        "DeviceTaintRule",
+        false,
+        "devicetaintrules"
+    ),
+    r!(
         "resourceclaims",
         "resourceclaim",
         [],
@@ -484,6 +513,42 @@ pub const BUILTIN: &[Resource] = &[
         "resourceslices"
     ),
     r!(
+        "resourcepoolstatusrequests",
+        "resourcepoolstatusrequest",
+        [],
+        "resource.k8s.io",
+        "ResourcePoolStatusRequest",
+        false,
+        "resourcepoolstatusrequests"
+    ),
+    r!(
+        "resourceclasses",
+        "resourceclass",
+        [],
+        "resource.k8s.io",
+        "ResourceClass",
+        false,
+        "resourceclasses"
+    ),
+    r!(
+        "podschedulingcontexts",
+        "podschedulingcontext",
+        [],
+        "resource.k8s.io",
+        "PodSchedulingContext",
+        true,
+        "podschedulingcontexts"
+    ),
+    r!(
+        "podschedulings",
+        "podscheduling",
+        [],
+        "resource.k8s.io",
+        "PodScheduling",
+        true,
+        "podschedulings"
+    ),
+    r!(
         "priorityclasses",
         "priorityclass",
         ["pc"],
@@ -491,6 +556,42 @@ pub const BUILTIN: &[Resource] = &[
         "PriorityClass",
         false,
         "priorityclasses"
+    ),
+    r!(
+        "podgroups",
+        "podgroup",
+        [],
+        "scheduling.k8s.io",
+        "PodGroup",
+        true,
+        "podgroups"
+    ),
+    r!(
+        "workloads",
+        "workload",
+        [],
+        "scheduling.k8s.io",
+        "Workload",
+        true,
+        "workloads"
+    ),
+    r!(
+        "podpresets",
+        "podpreset",
+        [],
+        "settings.k8s.io",
+        "PodPreset",
+        true,
+        "podpresets"
+    ),
+    r!(
+        "auditsinks",
+        "auditsink",
+        [],
+        "auditregistration.k8s.io",
+        "AuditSink",
+        false,
+        "auditsinks"
     ),
     r!(
         "csidrivers",
@@ -669,6 +770,27 @@ mod tests {
             }
         );
         assert_eq!(resolve("widgets"), Resolved::Unknown("widgets".into()));
+        // Kinds of 1.35/1.36 at the keys the apiserver's own storage test expects
+        // (kubernetes test/integration/etcd/data.go, ExpectedEtcdPath), with their scope.
+        let k = |s: &str| match resolve(s) {
+            Resolved::Builtin(r) => (r.etcd, r.namespaced),
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(
+            k("podcertificaterequests.certificates.k8s.io"),
+            ("podcertificaterequests", true)
+        );
+        assert_eq!(k("devicetaintrules"), ("devicetaintrules", false));
+        assert_eq!(
+            k("resourcepoolstatusrequest"),
+            ("resourcepoolstatusrequests", false)
+        );
+        assert_eq!(k("podgroups.scheduling.k8s.io"), ("podgroups", true));
+        assert_eq!(k("Workload"), ("workloads", true));
+        // Removed kinds old clusters may still hold (data.go of their releases).
+        assert_eq!(k("podschedulingcontexts"), ("podschedulingcontexts", true));
+        assert_eq!(k("podpresets.settings.k8s.io"), ("podpresets", true));
+        assert_eq!(k("auditsink"), ("auditsinks", false));
         // Every built-in kind is in the schema.
         let schema = crate::schema::Schema::get();
         for r in BUILTIN {

@@ -259,6 +259,11 @@ impl Schema {
         self.messages.get(i)
     }
 
+    /// The index in [`Schema::messages`] of a kind's message.
+    pub fn kind_index(&self, api_version: &str, kind: &str) -> Option<usize> {
+        self.kinds.get(&(api_version, kind)).copied()
+    }
+
     /// A message by its short name.
     pub fn message(&self, name: &str) -> Option<&Message> {
         self.messages.get(*self.by_name.get(name)?)

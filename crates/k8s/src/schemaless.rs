@@ -107,6 +107,30 @@ pub(crate) fn render_payload(bytes: &[u8], depth: usize) -> Value {
     }
 }
 
+/// [`render_payload`] written into a sink: the same decisions, without building the value of
+/// an opaque payload (`{"bytes_b64": ...}`, the usual case of a damaged message).
+pub(crate) fn emit_payload<S: crate::sink::Sink + ?Sized>(s: &mut S, bytes: &[u8], depth: usize) {
+    if bytes.is_empty() {
+        return s.string("");
+    }
+    let text = printable_text(bytes);
+    if depth < MAX_DEPTH
+        && let Some((message, only_len_delimited)) = looks_like_message(bytes, depth + 1)
+        && (text.is_none() || (only_len_delimited && bytes.first() == Some(&0x0a)))
+    {
+        return crate::sink::emit_value(s, &message);
+    }
+    match text {
+        Some(t) => s.string(t),
+        None => {
+            s.begin_object();
+            s.key(BYTES_KEY);
+            s.string(&STANDARD.encode(bytes));
+            s.end_object();
+        }
+    }
+}
+
 /// `{"bytes_b64": "..."}`.
 pub(crate) fn bytes_value(bytes: &[u8]) -> Value {
     let mut map = Map::new();

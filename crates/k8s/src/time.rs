@@ -10,8 +10,8 @@ use serde::{Serialize, Serializer};
 use crate::wire::{Fields, WireError, WireValue};
 
 /// Seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range RFC 3339 can show.
-const MIN_SECONDS: i64 = -62_135_596_800;
-const MAX_SECONDS: i64 = 253_402_300_799;
+pub(crate) const MIN_SECONDS: i64 = -62_135_596_800;
+pub(crate) const MAX_SECONDS: i64 = 253_402_300_799;
 
 /// A point in time as Kubernetes stores it (`meta/v1.Time` / `MicroTime`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -168,7 +168,7 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 /// Callers keep `days` within years 1..=9999, so nothing here can overflow.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -454,6 +454,22 @@ fn message(ctx: &mut Ctx<'_>, m: &Message, b: &[u8], depth: usize) -> Value {
     }
 }
 
+/// A message value as the tree renders it (special types, for the fast renderer), with the
+/// notes it gave.
+pub(crate) fn tree_message(m: &Message, b: &[u8], depth: usize) -> (Value, Vec<String>) {
+    let mut ctx = Ctx {
+        schema: Schema::get(),
+        notes: Vec::new(),
+    };
+    let v = message(&mut ctx, m, b, depth);
+    (v, ctx.notes)
+}
+
+/// A scalar's JSON value (for map keys of the fast renderer).
+pub(crate) fn scalar_value(s: Scalar, v: WireValue<'_>) -> Option<Value> {
+    scalar(s, v)
+}
+
 /// A scalar from its wire value; `None` when the wire type does not fit.
 fn scalar(s: Scalar, v: WireValue<'_>) -> Option<Value> {
     Some(match (s, v) {

@@ -180,6 +180,16 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
+/// Text as [`String::from_utf8_lossy`] makes it, without its slower scan when the bytes are
+/// valid UTF-8 (nearly always).
+#[inline]
+pub(crate) fn utf8(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 /// Decodes a protobuf string leniently: invalid UTF-8 becomes U+FFFD rather than an error,
 /// so a damaged name still shows.
 pub(crate) fn lossy(bytes: &[u8]) -> String {

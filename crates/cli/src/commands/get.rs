@@ -19,9 +19,11 @@ use etcdsnap_mvcc::{Error, KeyRange, Snapshot};
 use crate::args::{GetFormat, Order, SortBy};
 use serde_json::{Map, Value};
 
-use crate::decoded::{Notes, decode_value};
+use crate::decoded::Notes;
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::format::{b64, go_quote};
+use etcdsnap_k8s::decoded::{Form, Shown, render_value, write_json_fields};
+use etcdsnap_k8s::render::View;
 
 /// What `get` was asked, resolved from the arguments.
 #[derive(Debug, Clone)]
@@ -162,14 +164,29 @@ fn write_simple_decoded(
     notes: &mut Notes,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 16);
     for kv in &resp.kvs {
         if !cfg.print_value_only {
             // A readable view: keys escaped as history, stats and diff show them.
             writeln!(out, "{}", crate::style::key(kv.key))?;
         }
-        let d = decode_value(kv.key, kv.value, cfg.show_secrets);
-        notes.add(kv.key, d.notes());
-        d.write_text(out)?;
+        // Objects are rendered straight into the output (etcdsnap_k8s::render).
+        buf.clear();
+        match render_value(
+            kv.key,
+            kv.value,
+            cfg.show_secrets,
+            &View::default(),
+            Form::Json { indent: 0 },
+            &mut buf,
+        ) {
+            Shown::Object { notes: n, .. } => {
+                notes.add(kv.key, &n);
+                buf.push(b'\n');
+                out.write_all(&buf)?;
+            }
+            Shown::Other(d) => d.write_text(out)?,
+        }
     }
     Ok(())
 }
@@ -196,8 +213,9 @@ fn write_json_decoded(
             if i > 0 {
                 out.write_all(b",")?;
             }
-            serde_json::to_writer(&mut *out, &decoded_kv(kv, show_secrets, notes))
-                .map_err(std::io::Error::from)?;
+            let mut buf = Vec::with_capacity(kv.value.len() * 3);
+            decoded_kv(kv, show_secrets, notes, &mut buf);
+            out.write_all(&buf)?;
         }
         out.write_all(b"]")?;
     }
@@ -212,7 +230,7 @@ fn write_json_decoded(
 
 /// One kv of `--decode -w json`: etcd's fields (zero ones omitted), `value_size` and the
 /// decoded fields instead of `value`.
-fn decoded_kv(kv: &KeyValueRef<'_>, show_secrets: bool, notes: &mut Notes) -> Value {
+fn decoded_kv(kv: &KeyValueRef<'_>, show_secrets: bool, notes: &mut Notes, out: &mut Vec<u8>) {
     let mut m = Map::new();
     if !kv.key.is_empty() {
         m.insert("key".into(), Value::String(b64(kv.key)));
@@ -228,10 +246,8 @@ fn decoded_kv(kv: &KeyValueRef<'_>, show_secrets: bool, notes: &mut Notes) -> Va
         }
     }
     m.insert("value_size".into(), kv.value.len().into());
-    let d = decode_value(kv.key, kv.value, show_secrets);
-    notes.add(kv.key, d.notes());
-    d.json_fields(kv.value, &mut m);
-    Value::Object(m)
+    let n = write_json_fields(kv.key, kv.value, show_secrets, &View::default(), m, out);
+    notes.add(kv.key, &n);
 }
 
 /// `-w jsonl`: one line per kv, the object `-w json` has in `kvs` (decoded with `--decode`);
@@ -248,7 +264,9 @@ fn write_jsonl(
     let mut s = String::new();
     for kv in &resp.kvs {
         if cfg.decode && !cfg.request.keys_only {
-            s = decoded_kv(kv, cfg.show_secrets, notes).to_string();
+            let mut b = Vec::with_capacity(kv.value.len() * 3);
+            decoded_kv(kv, cfg.show_secrets, notes, &mut b);
+            s = String::from_utf8(b).unwrap_or_default();
         } else {
             s.clear();
             kv_json(kv, &mut s);
@@ -268,11 +286,19 @@ fn write_fields_decoded(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     fields_with(resp, out, |kv, out| {
-        let mut m = Map::new();
-        let d = decode_value(kv.key, kv.value, show_secrets);
-        notes.add(kv.key, d.notes());
-        d.json_fields(kv.value, &mut m);
-        writeln!(out, "\"Object\" : {}", Value::Object(m))
+        let mut b = Vec::with_capacity(kv.value.len() * 3);
+        let n = write_json_fields(
+            kv.key,
+            kv.value,
+            show_secrets,
+            &View::default(),
+            Map::new(),
+            &mut b,
+        );
+        notes.add(kv.key, &n);
+        out.write_all(b"\"Object\" : ")?;
+        out.write_all(&b)?;
+        writeln!(out)
     })
 }
 

@@ -20,9 +20,11 @@ use etcdsnap_mvcc::{KeyHistory, KeyRange, RevIndex, Snapshot};
 
 use crate::args::HistoryFormat;
 use crate::commands::get::failure;
-use crate::decoded::{Decoded, Notes, decode_value};
+use crate::decoded::Notes;
 use crate::fail::{CmdResult, Failure, Outcome};
 use crate::format::b64;
+use etcdsnap_k8s::decoded::{Form, Shown, render_value, write_json_fields};
+use etcdsnap_k8s::render::View;
 
 /// `--decode`: each revision's value shown as the object it is.
 #[derive(Debug, Clone, Copy)]
@@ -140,15 +142,20 @@ fn write_simple(
                 kv.value.len()
             )?;
             if let Some(opts) = d.opts {
-                let v = decode_value(kv.key, kv.value, opts.show_secrets);
-                d.notes.add(kv.key, v.notes());
-                let text = match v {
-                    Decoded::Object { object, .. } => {
-                        let mut o = *object;
-                        shown_as_apiserver(&mut o, kv.mod_revision);
-                        crate::yaml::to_yaml(&o)
+                let mut buf = Vec::with_capacity(kv.value.len() * 4);
+                let text = match render_value(
+                    kv.key,
+                    kv.value,
+                    opts.show_secrets,
+                    &shown_as_apiserver(kv.mod_revision),
+                    Form::Yaml,
+                    &mut buf,
+                ) {
+                    Shown::Object { notes, .. } => {
+                        d.notes.add(kv.key, &notes);
+                        String::from_utf8_lossy(&buf).into_owned()
                     }
-                    other => {
+                    Shown::Other(other) => {
                         let mut t = Vec::new();
                         other.write_text(&mut t)?;
                         String::from_utf8_lossy(&t).into_owned()
@@ -165,13 +172,11 @@ fn write_simple(
 
 /// As the apiserver shows the object of that revision: resourceVersion = its mod revision;
 /// managedFields hidden, as kubectl does.
-fn shown_as_apiserver(o: &mut serde_json::Value, mod_revision: i64) {
-    if let Some(serde_json::Value::Object(m)) = o.get_mut("metadata") {
-        m.insert(
-            "resourceVersion".into(),
-            serde_json::Value::String(mod_revision.to_string()),
-        );
-        m.remove("managedFields");
+fn shown_as_apiserver(mod_revision: i64) -> View {
+    View {
+        resource_version: Some(mod_revision),
+        hide_managed_fields: true,
+        manifest: false,
     }
 }
 
@@ -205,14 +210,17 @@ fn write_json(
         ));
         if let (Some(opts), false) = (d.opts, r.is_tombstone()) {
             // The decoded fields of `get --decode -w json`, inside the revision object.
-            let v = decode_value(kv.key, kv.value, opts.show_secrets);
-            d.notes.add(kv.key, v.notes());
-            let mut m = serde_json::Map::new();
-            v.json_fields(kv.value, &mut m);
-            if let Some(o) = m.get_mut("object") {
-                shown_as_apiserver(o, kv.mod_revision);
-            }
-            let fields = serde_json::Value::Object(m).to_string();
+            let mut b = Vec::with_capacity(kv.value.len() * 3);
+            let notes = write_json_fields(
+                kv.key,
+                kv.value,
+                opts.show_secrets,
+                &shown_as_apiserver(kv.mod_revision),
+                serde_json::Map::new(),
+                &mut b,
+            );
+            d.notes.add(kv.key, &notes);
+            let fields = String::from_utf8_lossy(&b);
             s.pop();
             s.push(',');
             s.push_str(&fields[1..]);

@@ -18,9 +18,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use etcdsnap_k8s::decoded::{Form, Shown, render_value};
+use etcdsnap_k8s::render::View;
 use etcdsnap_k8s::resources::{Resolved, Resource, resolve};
 use etcdsnap_k8s::selector::Selector;
-use etcdsnap_k8s::typed::to_manifest;
 use etcdsnap_k8s::{KeyInfo, gojson, parse_key_with_prefix};
 use etcdsnap_mvcc::keyspace::{self, RangeRequest};
 use etcdsnap_mvcc::{KeyRange, Snapshot};
@@ -374,6 +375,8 @@ pub fn run(
     }
     let mut notes = Notes::default();
     let mut problems = 0usize;
+    // Several ranges (named objects) may overlap; one range has each key once.
+    let dedupe = ranges.len() > 1;
     let mut seen = std::collections::BTreeSet::new();
     let mut found = std::collections::BTreeSet::new();
     let mut writer = Writer::new(cfg, t.builtin, out);
@@ -386,7 +389,7 @@ pub fn run(
         let kvs: Vec<_> = resp
             .kvs
             .iter()
-            .filter(|kv| seen.insert(kv.key.to_vec()))
+            .filter(|kv| !dedupe || seen.insert(kv.key.to_vec()))
             .collect();
         // Decoding and rendering is the cost: done in bounded batches on every thread, written
         // in key order.
@@ -401,7 +404,9 @@ pub fn run(
                     }
                     Prepared::Item(item, n) => {
                         notes.add(item.key.as_bytes(), &n);
-                        found.insert(item.name.clone());
+                        if !cfg.names.is_empty() {
+                            found.insert(item.name.clone());
+                        }
                         writer.item(&item)?;
                     }
                 }
@@ -487,7 +492,10 @@ fn prepare(
     pre: Option<PreRender>,
 ) -> Prepared {
     let ns_scoped = t.namespaced != Some(false);
-    let key = String::from_utf8_lossy(kv.key).into_owned();
+    let key = match std::str::from_utf8(kv.key) {
+        Ok(k) => k.to_owned(),
+        Err(_) => String::from_utf8_lossy(kv.key).into_owned(),
+    };
     let Some(rest) = key.strip_prefix(&t.base) else {
         return Prepared::Skip;
     };
@@ -506,6 +514,9 @@ fn prepare(
     if !cfg.names.is_empty() && !cfg.names.contains(&name) {
         return Prepared::Skip;
     }
+    if let Some(p) = pre {
+        return prepare_rendered(kv, cfg, key, namespace, name, p);
+    }
     let d = decode_value(kv.key, kv.value, cfg.show_secrets);
     let notes = d.notes().to_vec();
     let Decoded::Object { object, .. } = d else {
@@ -515,37 +526,130 @@ fn prepare(
         return Prepared::Problem { key, why, notes };
     };
     let mut object = *object;
-    let labels: BTreeMap<String, String> = object
-        .pointer("/metadata/labels")
-        .and_then(|l| serde_json::from_value(l.clone()).ok())
-        .unwrap_or_default();
-    if !cfg.selector.matches(&labels) {
+    if !cfg.selector.matches(&tree_labels(&object)) {
         return Prepared::Skip;
     }
-    if let Some(Value::Object(meta)) = object.get_mut("metadata") {
-        // The apiserver reports the key's mod revision as resourceVersion.
-        meta.insert(
-            "resourceVersion".into(),
-            Value::String(kv.mod_revision.to_string()),
-        );
-        if !cfg.show_managed_fields {
-            meta.remove("managedFields");
-        }
-    }
-    if cfg.manifest {
-        to_manifest(&mut object);
-    }
-    let rendered = pre.map(|p| p.render(&object));
+    view(kv, cfg).apply(&mut object);
     Prepared::Item(
         Box::new(Item {
             key,
             namespace,
             name,
             object,
-            rendered,
+            rendered: None,
         }),
         notes,
     )
+}
+
+/// The labels of a rendered object (a selector needs them).
+fn tree_labels(object: &Value) -> BTreeMap<String, String> {
+    object
+        .pointer("/metadata/labels")
+        .and_then(|l| serde_json::from_value(l.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// How `kube get` shows an object beyond what is stored: the key's mod revision as
+/// resourceVersion (as the apiserver reports it), managedFields hidden (as kubectl does),
+/// manifests.
+fn view(kv: &etcdsnap_mvcc::proto::KeyValueRef<'_>, cfg: &KubeGetConfig) -> View {
+    View {
+        resource_version: Some(kv.mod_revision),
+        hide_managed_fields: !cfg.show_managed_fields,
+        manifest: cfg.manifest,
+    }
+}
+
+/// A list item or stream document rendered on the worker thread straight from the stored
+/// bytes into its output form (no tree for protobuf objects; see etcdsnap_k8s::render).
+fn prepare_rendered(
+    kv: &etcdsnap_mvcc::proto::KeyValueRef<'_>,
+    cfg: &KubeGetConfig,
+    key: String,
+    namespace: Option<String>,
+    name: String,
+    pre: PreRender,
+) -> Prepared {
+    let form = match pre {
+        PreRender::JsonItem => Form::Json { indent: 2 },
+        PreRender::YamlItem | PreRender::YamlDoc => Form::Yaml,
+        PreRender::Jsonl => Form::Compact,
+    };
+    let mut buf = Vec::with_capacity(kv.value.len() * 4);
+    let shown = render_value(
+        kv.key,
+        kv.value,
+        cfg.show_secrets,
+        &view(kv, cfg),
+        form,
+        &mut buf,
+    );
+    let notes = match shown {
+        Shown::Object { notes, .. } => notes,
+        Shown::Other(d) => {
+            let why = d
+                .marker()
+                .unwrap_or_else(|| format!("a {} value, not an object", d.class()));
+            return Prepared::Problem {
+                key,
+                why,
+                notes: d.notes().to_vec(),
+            };
+        }
+    };
+    if !cfg.selector.is_empty() {
+        let labels = match etcdsnap_k8s::render::object_labels(kv.value) {
+            Some(l) => l,
+            None => match decode_value(kv.key, kv.value, cfg.show_secrets) {
+                Decoded::Object { object, .. } => tree_labels(&object),
+                _ => BTreeMap::new(),
+            },
+        };
+        if !cfg.selector.matches(&labels) {
+            return Prepared::Skip;
+        }
+    }
+    let rendered = match pre {
+        PreRender::YamlItem => {
+            let mut item = Vec::with_capacity(buf.len() + buf.len() / 8);
+            yaml_list_item(&buf, &mut item);
+            item
+        }
+        PreRender::Jsonl => {
+            buf.push(b'\n');
+            buf
+        }
+        PreRender::JsonItem | PreRender::YamlDoc => buf,
+    };
+    Prepared::Item(
+        Box::new(Item {
+            key,
+            namespace,
+            name,
+            object: Value::Null,
+            rendered: Some(rendered),
+        }),
+        notes,
+    )
+}
+
+/// A YAML document as an item of a `v1 List`'s `items:`: `- ` before its first line, two
+/// spaces before the others (empty lines stay empty).
+fn yaml_list_item(doc: &[u8], out: &mut Vec<u8>) {
+    let body = doc.strip_suffix(b"\n").unwrap_or(doc);
+    if doc.is_empty() {
+        return;
+    }
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        if i == 0 {
+            out.extend_from_slice(b"- ");
+        } else if !line.is_empty() {
+            out.extend_from_slice(b"  ");
+        }
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
 }
 
 /// How a list item is rendered ahead, on the worker threads.
@@ -559,40 +663,6 @@ enum PreRender {
     YamlDoc,
     /// One compact line.
     Jsonl,
-}
-
-impl PreRender {
-    fn render(self, v: &Value) -> Vec<u8> {
-        match self {
-            PreRender::JsonItem => {
-                let mut b = Vec::with_capacity(2048);
-                gojson::append_indented(&mut b, v, 2);
-                b
-            }
-            PreRender::YamlItem => {
-                let mut b = String::with_capacity(2048);
-                for (i, line) in to_yaml(v).lines().enumerate() {
-                    let lead = if i == 0 {
-                        "- "
-                    } else if line.is_empty() {
-                        ""
-                    } else {
-                        "  "
-                    };
-                    b.push_str(lead);
-                    b.push_str(line);
-                    b.push('\n');
-                }
-                b.into_bytes()
-            }
-            PreRender::YamlDoc => to_yaml(v).into_bytes(),
-            PreRender::Jsonl => {
-                let mut b = serde_json::to_vec(v).unwrap_or_default();
-                b.push(b'\n');
-                b
-            }
-        }
-    }
 }
 
 /// Writes items as they come (name, json, yaml; a table's rows at the end).

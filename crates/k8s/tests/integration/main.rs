@@ -5,7 +5,9 @@
 mod aggregate;
 mod corpus;
 mod handbuilt;
+mod heldout_findings;
 mod keys;
 mod pb;
+mod render_diff;
 mod robustness;
 mod typed;
