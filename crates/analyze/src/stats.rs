@@ -14,7 +14,8 @@
 //! which runs beside the page walks on a second thread; then the per-key accounting, split
 //! across threads into [`Stats`] builders that are merged. Values are read only for the live
 //! revision of each key (its size, and its kind when grouping by kind); older revisions are
-//! sized from their record. The report asks for more from the same pass (subgroups, the
+//! sized from the value length the index kept ([`etcdsnap_mvcc::Rev::value_len`]), without a
+//! read of their distant records. The report asks for more from the same pass (subgroups, the
 //! Secrets' encryption, the keys attached to each lease), so nothing is read twice.
 
 use std::collections::BTreeMap;
@@ -317,8 +318,8 @@ fn account(
             if r.is_tombstone() {
                 stats.add_tombstone(key);
             } else {
-                let kv = r.decode()?;
-                stats.add_history(key, kv.value.len());
+                // The length the index kept: no read of the (distant) older record.
+                stats.add_history(key, r.value_len());
             }
         }
         if newest.is_tombstone() {

@@ -9,19 +9,20 @@
 //!
 //! Only the entries at or below the compaction need the user key (to decide `Keep`); entries
 //! above it are hashed as they come. So the pass hashes the part above the compaction directly
-//! (on several threads, CRC-32C values combine), remembers the few entries below it, and
-//! hashes those last; the two CRCs are then combined in file order. When nothing lies at or
+//! (on several threads, CRC-32C values combine) and counts the entries below it; those are
+//! hashed last, in a second walk over the start of the bucket (no copy of them is kept: on a
+//! store compacted half way they are half the bucket), and the two CRCs are combined in file
+//! order. When nothing lies at or
 //! below the compaction (never compacted, or compacted away) no protobuf is decoded at all.
 //!
 //! [`HashRules`] selects the etcd release: the tombstone skip can be turned off (etcd before
 //! 3.4.34/3.5.16, e.g. 3.5.1), and 3.6 accepts R equal to the compaction revision.
 
-use etcdsnap_bbolt::Entry;
-
 use crate::crc::Crc32c;
 use crate::error::{Error, Result};
+use crate::keyspace::newest_per_key;
 use crate::revision::{RevKey, Revision, main_of};
-use crate::scan::{self, KeyMap};
+use crate::scan;
 use crate::snapshot::{Snapshot, StoreRevisions, buckets};
 
 /// What `etcdctl endpoint hashkv` reports for a member holding this store.
@@ -98,10 +99,10 @@ pub fn resolve_hash_with(store: &StoreRevisions, rev: i64, rules: HashRules) -> 
 }
 
 /// One part's contribution: CRC and length of what it hashed above the compaction, the
-/// entries it saw at or below it, and its first and last keys for the seam checks.
+/// number of entries it saw at or below it, and its first and last keys for the seam checks.
 struct Part<'a> {
     crc: Crc32c,
-    low: Vec<Entry<'a>>,
+    low: u64,
     first: Option<(&'a [u8], u64)>,
     last: Option<&'a [u8]>,
 }
@@ -131,7 +132,7 @@ pub fn hash_kv_with(snap: &Snapshot, rev: i64, threads: usize, rules: HashRules)
     let results = scan::run_parts(parts, threads, |_, it| -> Result<Part<'_>> {
         let mut p = Part {
             crc: Crc32c::new(),
-            low: Vec::new(),
+            low: 0,
             first: None,
             last: None,
         };
@@ -160,7 +161,7 @@ pub fn hash_kv_with(snap: &Snapshot, rev: i64, threads: usize, rules: HashRules)
                 break;
             }
             if main <= compact {
-                p.low.push(e);
+                p.low += 1;
             } else {
                 // Key then value, side by side in the page: one update.
                 p.crc.update(e.key_value);
@@ -169,7 +170,7 @@ pub fn hash_kv_with(snap: &Snapshot, rev: i64, threads: usize, rules: HashRules)
         Ok(p)
     });
     let mut high = Crc32c::new();
-    let mut low: Vec<Entry<'_>> = Vec::new();
+    let mut low = 0u64;
     let mut prev_last: Option<&[u8]> = None;
     for r in results {
         let p = r?;
@@ -178,33 +179,54 @@ pub fn hash_kv_with(snap: &Snapshot, rev: i64, threads: usize, rules: HashRules)
             prev_last = p.last;
         }
         high.append(&p.crc);
-        low.extend(p.low);
+        low += p.low;
     }
 
-    if !low.is_empty() {
-        // Keep(R) needs the newest revision <= R of every key: decode all entries <= R.
-        let mut newest: KeyMap<'_, (Revision, bool)> = KeyMap::default();
-        scan::walk(bucket.iter(), |e| {
-            if e.rev.rev.main > at {
-                return Ok(false);
+    if low > 0 {
+        // Keep(R): the newest revision <= R of every key, when it is a put. The pass that
+        // finds it decodes every entry <= R (sharded by key hash on every thread); the
+        // entries at or below the compaction are then kept when their revision is one of
+        // those newest puts (revisions are unique, so no key lookup is needed: a merge of two
+        // revision-ordered lists).
+        let shards = newest_per_key(&bucket, at, None, threads)?;
+        let mut kept: Vec<Revision> = Vec::new();
+        let mut keep_nonempty = false;
+        for s in &shards {
+            for r in &s.newest {
+                if !r.is_tombstone() {
+                    keep_nonempty = true;
+                    if r.main() <= compact {
+                        kept.push(r.revision());
+                    }
+                }
             }
-            newest.insert(e.kv.key, (e.rev.rev, e.rev.tombstone));
-            Ok(true)
-        })?;
-        let keep_nonempty = newest.values().any(|&(_, tomb)| !tomb);
-        let mut prev = None;
-        for e in low {
-            let e = scan::check_entry(e, prev)?;
-            prev = Some(e.raw_key);
-            let RevKey { rev: r, tombstone } = e.rev;
-            if keep_nonempty && newest.get(e.kv.key) != Some(&(r, false)) {
-                continue;
+        }
+        drop(shards);
+        kept.sort_unstable();
+        let mut next = kept.iter().peekable();
+        // The entries at or below the compaction open the bucket (it is in revision order),
+        // and their keys were checked by the first pass.
+        for e in bucket.iter() {
+            let e = e?;
+            if main_of(e.key).is_none_or(|m| m as i64 > compact) {
+                break;
+            }
+            let RevKey { rev: r, tombstone } =
+                RevKey::parse(e.key).ok_or_else(|| Error::BadRevisionKey {
+                    key: etcdsnap_bbolt::error::escape_bytes(e.key),
+                    page: e.page.unwrap_or(0),
+                })?;
+            if keep_nonempty {
+                while next.next_if(|k| **k < r).is_some() {}
+                if tombstone || next.peek() != Some(&&r) {
+                    continue;
+                }
             }
             if rules.skip_compacted_tombstone && r.main == compact && tombstone {
                 continue;
             }
-            crc.update(e.raw_key);
-            crc.update(e.record);
+            crc.update(e.key);
+            crc.update(e.value);
         }
     }
     crc.append(&high);

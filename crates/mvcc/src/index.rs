@@ -6,9 +6,11 @@
 //! answer "which revisions does key K have" without it, because the bucket is ordered by
 //! revision and the user key lives inside each value. [`RevIndex::build`] walks the bucket
 //! once, in revision order, and keeps per revision only a [`Rev`]: the revision, the tombstone
-//! flag and the record borrowed from the map (32 bytes, no copy of keys or values). Keys are
-//! then sorted once, so range queries are binary searches over a flat vector rather than walks
-//! of a tree of owned keys.
+//! flag, the value's length and the record borrowed from the map (32 bytes, no copy of keys or
+//! values). Keys are numbered as they first appear (`KeyTable`), sorted
+//! once, and the revisions grouped by key with an in-place bucket sort on the key's rank (no
+//! comparison sort of every revision), so range queries are binary searches over a flat
+//! vector rather than walks of a tree of owned keys.
 //!
 //! Use it when history matters (`history`, a diff between two revisions, per-key statistics).
 //! When only the keyspace at one revision is wanted, [`crate::keyspace::keyspace_at`] is
@@ -16,10 +18,11 @@
 
 use crate::error::{Error, Result};
 use crate::keyspace::{KeyRev, Keyspace, resolve_read};
+use crate::keytable::KeyTable;
 use crate::proto::KeyValueRef;
 use crate::range::KeyRange;
 use crate::revision::{RevKey, Revision};
-use crate::scan::{self, KeyEntry, KeyMap};
+use crate::scan::{self, KeyEntry};
 use crate::snapshot::{Snapshot, StoreRevisions, buckets};
 
 /// The tombstone flag, stored in the top bit of the sub revision.
@@ -33,13 +36,14 @@ pub struct Rev<'a> {
     main: i64,
     /// Sub revision, [`TOMBSTONE`] in the top bit.
     sub: u32,
-    /// Scratch space for the builder (the key's number); meaningless afterwards.
+    /// The length of the value (0 for a tombstone); the builder borrows it for the key's
+    /// number while it groups revisions, and puts the length back.
     aux: u32,
 }
 
 impl PartialEq for Rev<'_> {
     fn eq(&self, other: &Self) -> bool {
-        // `aux` is builder scratch space, not part of the value.
+        // `aux` is derived from `record`.
         self.main == other.main && self.sub == other.sub && self.record == other.record
     }
 }
@@ -59,7 +63,8 @@ impl std::fmt::Debug for Rev<'_> {
 
 impl<'a> Rev<'a> {
     /// The revision of a checked bucket entry. Sub revisions above 2^31 (a single transaction
-    /// with two billion changes) are refused rather than truncated.
+    /// with two billion changes) and values of 4 GiB or more are refused rather than
+    /// truncated.
     #[inline]
     pub(crate) fn from_entry(e: &KeyEntry<'a>) -> Result<Rev<'a>> {
         let sub = u32::try_from(e.rev.rev.sub)
@@ -77,8 +82,19 @@ impl<'a> Rev<'a> {
             } else {
                 sub
             },
-            aux: 0,
+            aux: u32::try_from(e.kv.value.len()).map_err(|_| Error::TooLarge {
+                what: "value length",
+                value: e.kv.value.len() as u64,
+            })?,
         })
+    }
+
+    /// The length of the value (0 for a tombstone), known without decoding the record again:
+    /// what per-revision accounting (`stats`) needs of an older revision, which would
+    /// otherwise cost a read of a distant part of the file per revision.
+    #[inline]
+    pub fn value_len(&self) -> usize {
+        self.aux as usize
     }
 
     /// The store revision of the change.
@@ -190,22 +206,27 @@ impl<'a> RevIndex<'a> {
     pub fn build_in(snap: &'a Snapshot, range: &KeyRange, threads: usize) -> Result<RevIndex<'a>> {
         let meta = snap.meta_info()?;
         let bucket = snap.required(buckets::KEY)?;
-        let mut ids: KeyMap<'a, u32> = KeyMap::default();
-        let mut keys: Vec<&'a [u8]> = Vec::new();
+        let mut table = KeyTable::new();
+        // Per key id: its number of revisions. Per revision (walk order): its value length,
+        // while `aux` holds the key id.
+        let mut counts: Vec<u32> = Vec::new();
+        let mut lens: Vec<u32> = Vec::new();
         let mut revs: Vec<Rev<'a>> = Vec::new();
         let everything = range.is_everything();
         let mut push = |key: &'a [u8], mut rev: Rev<'a>| {
-            let next = keys.len();
-            let id = *ids.entry(key).or_insert_with(|| {
-                keys.push(key);
-                next as u32
-            });
-            if keys.len() > u32::MAX as usize || revs.len() >= u32::MAX as usize {
+            if revs.len() >= u32::MAX as usize {
                 return Err(Error::TooLarge {
                     what: "key bucket entries",
                     value: revs.len() as u64,
                 });
             }
+            let (id, new) = table.intern(KeyTable::hash(key), key)?;
+            if new {
+                counts.push(1);
+            } else if let Some(c) = counts.get_mut(id as usize) {
+                *c += 1;
+            }
+            lens.push(rev.aux);
             rev.aux = id;
             revs.push(rev);
             Ok(())
@@ -245,36 +266,69 @@ impl<'a> RevIndex<'a> {
         // The newest main revision of the store is the last bucket key's, whichever key it
         // belongs to (the walk checked every bucket key's form).
         let last_main = last_raw.and_then(RevKey::parse).map(|k| k.rev.main);
-        drop(ids);
+        let keys = table.into_keys();
 
-        // Number the keys in byte order, then group the revisions by that number. The walk
-        // produced them in revision order, and (key, main, sub) is unique per revision, so an
-        // unstable in-place sort keeps each key's revisions in revision order.
+        // Number the keys in byte order (rank), then group the revisions by rank with an
+        // in-place bucket sort (American flag sort: each revision is moved at most once,
+        // its value length with it), instead of a comparison sort of every revision.
         let mut order: Vec<u32> = (0..keys.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(keys[b as usize]));
         let mut rank = vec![0u32; keys.len()];
         for (r, &id) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
+        // Where each rank's revisions start, and the next free place in each.
+        let mut starts: Vec<u32> = Vec::with_capacity(keys.len() + 1);
+        let mut total = 0u32;
+        for &id in &order {
+            starts.push(total);
+            total += counts[id as usize];
+        }
+        starts.push(total);
+        drop(counts);
         for r in &mut revs {
             r.aux = rank[r.aux as usize];
         }
         drop(rank);
-        revs.sort_unstable_by_key(|r| (r.aux, r.main, r.sub & !TOMBSTONE));
-
-        let mut slots: Vec<KeySlot<'a>> = Vec::with_capacity(keys.len());
-        let mut start = 0usize;
-        while start < revs.len() {
-            let k = revs[start].aux;
-            let len = revs[start..].partition_point(|r| r.aux == k);
-            slots.push(KeySlot {
-                key: keys[order[k as usize] as usize],
-                start: start as u32,
-                len: len as u32,
-            });
-            start += len;
+        let mut next: Vec<u32> = starts[..keys.len()].to_vec();
+        for k in 0..keys.len() {
+            let end = starts[k + 1] as usize;
+            let mut i = next[k] as usize;
+            while i < end {
+                let t = revs[i].aux as usize;
+                if t == k {
+                    i += 1;
+                    next[k] = i as u32;
+                } else {
+                    let j = next[t] as usize;
+                    next[t] += 1;
+                    revs.swap(i, j);
+                    lens.swap(i, j);
+                }
+            }
         }
-        revs.shrink_to_fit();
+        drop(next);
+        // The bucket sort does not keep walk order inside a key: each key's few revisions
+        // are put back in revision order ((main, sub) is unique per revision), and `aux`
+        // becomes the value length again.
+        for (r, len) in revs.iter_mut().zip(&lens) {
+            r.aux = *len;
+        }
+        drop(lens);
+        let mut slots: Vec<KeySlot<'a>> = Vec::with_capacity(keys.len());
+        for (k, &id) in order.iter().enumerate() {
+            let (start, end) = (starts[k], starts[k + 1]);
+            if let Some(group) = revs.get_mut(start as usize..end as usize)
+                && !group.is_sorted_by_key(|r| (r.main, r.sub & !TOMBSTONE))
+            {
+                group.sort_unstable_by_key(|r| (r.main, r.sub & !TOMBSTONE));
+            }
+            slots.push(KeySlot {
+                key: keys[id as usize],
+                start,
+                len: end - start,
+            });
+        }
         Ok(RevIndex {
             keys: slots,
             revs,

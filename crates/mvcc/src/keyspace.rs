@@ -9,8 +9,11 @@
 //! almost nothing in memory. [`range`] then applies etcd's request semantics (count over the
 //! whole range, sort, limit and `more`, keys-only, count-only) on top.
 
+use std::cell::Cell;
+
 use crate::error::{Error, Result};
 use crate::index::Rev;
+use crate::keytable::KeyTable;
 use crate::proto::KeyValueRef;
 use crate::range::KeyRange;
 use crate::scan::{self, KeyMap};
@@ -124,52 +127,130 @@ pub fn keyspace_at<'a>(
             prev_last = last.or(prev_last);
             newest.extend(found);
         }
-        vec![Ok(newest)]
+        newest
     } else {
-        // Many keys: each thread walks the whole bucket but keeps only the keys of its own
-        // shard (by key hash), so the maps are disjoint and need no merge. Splitting by
-        // revision ranges instead made every part hold most keys of a store whose objects are
-        // rewritten over time (the Kubernetes shape), and merging those maps cost more than
-        // the parallel walk saved: the walk is cheap (a peek at each record's key), the map
-        // inserts are the cost. Every shard reads the whole bucket: never more than cores.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let shards = opts.threads.clamp(1, cores);
-        let shard_of = |k: &[u8]| (xxhash_rust::xxh3::xxh3_64(k) % shards as u64) as usize;
-        scan::run_parts(
-            (0..shards).map(|_| bucket.iter()).collect(),
-            shards,
-            |shard, it| {
-                let mine = |k: &[u8]| range.contains(k) && (shards == 1 || shard_of(k) == shard);
-                let mut newest: KeyMap<'a, Rev<'a>> = KeyMap::default();
-                scan::walk_where(it, at, Some(mine), |e| {
-                    if mine(e.kv.key) {
-                        newest.insert(e.kv.key, Rev::from_entry(&e)?);
-                    }
-                    Ok(())
-                })
-                .map(|_| newest)
-            },
-        )
+        // Many keys: newest_per_key's shards hold disjoint keys; their live entries are
+        // simply joined.
+        let shards = newest_per_key(&bucket, at, Some(range), opts.threads)?;
+        let live = shards
+            .iter()
+            .map(|s| s.newest.iter().filter(|r| !r.is_tombstone()).count())
+            .sum();
+        let mut kvs: Vec<KeyRev<'a>> = Vec::with_capacity(live);
+        for shard in shards {
+            kvs.extend(
+                shard
+                    .keys
+                    .into_iter()
+                    .zip(shard.newest)
+                    .filter(|(_, r)| !r.is_tombstone())
+                    .map(|(key, rev)| KeyRev { key, rev }),
+            );
+        }
+        return Ok(finish(at, store, kvs, opts.sort));
     };
-    // The shards hold disjoint keys: their live entries are simply joined.
-    let mut kvs: Vec<KeyRev<'a>> = Vec::new();
-    for r in results {
-        kvs.extend(
-            r?.into_iter()
-                .filter(|(_, r)| !r.is_tombstone())
-                .map(|(key, rev)| KeyRev { key, rev }),
-        );
-    }
-    if opts.sort {
+    let kvs = results
+        .into_iter()
+        .filter(|(_, r)| !r.is_tombstone())
+        .map(|(key, rev)| KeyRev { key, rev })
+        .collect();
+    Ok(finish(at, store, kvs, opts.sort))
+}
+
+fn finish<'a>(
+    at: i64,
+    store: StoreRevisions,
+    mut kvs: Vec<KeyRev<'a>>,
+    sort: bool,
+) -> Keyspace<'a> {
+    if sort {
         kvs.sort_unstable_by(|a, b| a.key.cmp(b.key));
     }
-    Ok(Keyspace {
+    Keyspace {
         revision: at,
         store,
         kvs,
-    })
+    }
 }
 
+/// One shard of [`newest_per_key`]: distinct keys by id and, at the same index, each key's
+/// newest entry (a put or a tombstone).
+pub(crate) struct Newest<'a> {
+    pub(crate) keys: Vec<&'a [u8]>,
+    pub(crate) newest: Vec<Rev<'a>>,
+}
+
+/// The newest entry with `main <= at` of every user key in `range` (`None`: every record,
+/// even the empty-key marker of a restore's `--bump-revision` that no range holds), in one
+/// pass per shard.
+///
+/// Each of up to `threads` shards (never more than the cores) walks the whole bucket but keeps
+/// only the keys whose hash falls in its shard, so the shards hold disjoint keys and need no
+/// merge. Splitting by revision ranges instead made every part hold most keys of a store whose
+/// objects are rewritten over time (the Kubernetes shape), and merging those maps cost more
+/// than the parallel walk saved: the walk is cheap (a peek at each record's key and a hash),
+/// the per-key lookups are the cost. The key bucket is in revision order, so the newest entry
+/// is simply the last one seen: a key's slot is overwritten, never compared. Keys are
+/// interned in a [`KeyTable`] (one hash per record, serving both the shard and the lookup).
+pub(crate) fn newest_per_key<'a>(
+    bucket: &etcdsnap_bbolt::Bucket<'a>,
+    at: i64,
+    range: Option<&KeyRange>,
+    threads: usize,
+) -> Result<Vec<Newest<'a>>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let shards = threads.clamp(1, cores);
+    let outside = |k: &[u8]| range.is_some_and(|r| !r.contains(k));
+    let results = scan::run_parts(
+        (0..shards).map(|_| bucket.iter()).collect(),
+        shards,
+        |shard, it| -> Result<Newest<'a>> {
+            // The hash of the key last peeked, so the record that passes is not hashed twice.
+            let peeked: Cell<(usize, u64)> = Cell::new((0, 0));
+            let in_shard = |h: u64| shards == 1 || ((h >> 32) % shards as u64) as usize == shard;
+            let mine = |k: &[u8]| {
+                if outside(k) {
+                    return false;
+                }
+                let h = KeyTable::hash(k);
+                peeked.set((k.as_ptr() as usize, h));
+                in_shard(h)
+            };
+            let mut table = KeyTable::new();
+            let mut newest: Vec<Rev<'a>> = Vec::new();
+            scan::walk_where(it, at, Some(mine), |e| {
+                let key = e.kv.key;
+                let (p, h) = peeked.get();
+                let h = if p == key.as_ptr() as usize {
+                    h
+                } else {
+                    // A record whose key could not be peeked: checked here.
+                    if outside(key) {
+                        return Ok(());
+                    }
+                    let h = KeyTable::hash(key);
+                    if !in_shard(h) {
+                        return Ok(());
+                    }
+                    h
+                };
+                let rev = Rev::from_entry(&e)?;
+                let (id, new) = table.intern(h, key)?;
+                if new {
+                    newest.push(rev);
+                } else if let Some(slot) = newest.get_mut(id as usize) {
+                    *slot = rev;
+                }
+                Ok(())
+            })?;
+            Ok(Newest {
+                keys: table.into_keys(),
+                newest,
+            })
+        },
+    );
+    results.into_iter().collect()
+}
 /// etcd's `RangeRequest.SortTarget`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SortTarget {

@@ -22,6 +22,7 @@ pub mod hashkv;
 pub mod index;
 pub mod info;
 pub mod keyspace;
+mod keytable;
 pub mod proto;
 pub mod range;
 pub mod revision;
