@@ -485,12 +485,14 @@ where
         for _ in 0..threads.min(batches.len()) {
             let tx = tx.clone();
             let (next, batches) = (&next, &batches);
-            s.spawn(move || loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(batch) = batches.get(i) else { break };
-                let out = batch.iter().map(|kv| prepare(kv, cfg, t, pre)).collect();
-                if tx.send((i, out)).is_err() {
-                    break;
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(batch) = batches.get(i) else { break };
+                    let out = batch.iter().map(|kv| prepare(kv, cfg, t, pre)).collect();
+                    if tx.send((i, out)).is_err() {
+                        break;
+                    }
                 }
             });
         }
