@@ -29,6 +29,9 @@ so a slower or faster machine moves the floor and the command together. Exit 0 w
 ratio is within its bound, 1 when any is not, 2 when something could not run. The table goes
 to stdout.
 
+A command found over its bound gets RETRY_RUNS more runs, alternating with its floor, before
+it fails: a spike of a busy machine is dropped, a real regression stays over.
+
 --simulate-regression NAME runs command NAME twice per timing (twice the work, as a 2x
 regression would), to show that the guard catches it.
 """
@@ -42,6 +45,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Extra alternating runs given to a command found over its bound before it fails the guard.
+RETRY_RUNS = 5
 
 # name -> (floor, bound, argv after the binary; {db}, {key} and {mid} (a revision half way
 # between the compaction and the newest) are filled in)
@@ -140,6 +146,19 @@ def main():
                     w, c = w / REPEAT, c / REPEAT
                 best[name] = min(best[name], w)
                 cpu[name] = min(cpu[name], c)
+        # A command over its bound is measured again, alternating with its floor, before it
+        # fails the guard: the minimum over more runs drops a spike of a busy machine, while a
+        # real regression stays over (the retry can only lower the ratio, never hide 2x work).
+        for name, (floor, bound, _) in BOUNDS.items():
+            if cpu[name] / max(cpu[f"floor {floor}"], 1e-6) <= bound:
+                continue
+            for _ in range(RETRY_RUNS):
+                for job in (f"floor {floor}", name):
+                    w, c = timed(jobs[job])
+                    if job.startswith("floor "):
+                        w, c = w / REPEAT, c / REPEAT
+                    best[job] = min(best[job], w)
+                    cpu[job] = min(cpu[job], c)
     except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
         print(f"guard: {e}", file=sys.stderr)
         return 2

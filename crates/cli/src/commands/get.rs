@@ -340,10 +340,15 @@ pub fn write_json(resp: &RangeResponse<'_>, out: &mut dyn Write) -> std::io::Res
 }
 
 /// One mvccpb.KeyValue as Go's encoding/json prints it (zero fields omitted, bytes base64).
+/// Written straight into `s`: the base64 of a value is encoded in place, not through a
+/// temporary string (a full listing encodes every live value once).
 fn kv_json(kv: &KeyValueRef<'_>, s: &mut String) {
+    use base64::Engine as _;
+    use std::fmt::Write as _;
+    let b64 = &base64::engine::general_purpose::STANDARD;
     s.push('{');
     let mut first = true;
-    let mut field = |s: &mut String, name: &str, v: String| {
+    let mut sep = |s: &mut String, name: &str| {
         if !first {
             s.push(',');
         }
@@ -351,10 +356,12 @@ fn kv_json(kv: &KeyValueRef<'_>, s: &mut String) {
         s.push('"');
         s.push_str(name);
         s.push_str("\":");
-        s.push_str(&v);
     };
     if !kv.key.is_empty() {
-        field(s, "key", format!("\"{}\"", b64(kv.key)));
+        sep(s, "key");
+        s.push('"');
+        b64.encode_string(kv.key, s);
+        s.push('"');
     }
     for (name, v) in [
         ("create_revision", kv.create_revision),
@@ -362,14 +369,19 @@ fn kv_json(kv: &KeyValueRef<'_>, s: &mut String) {
         ("version", kv.version),
     ] {
         if v != 0 {
-            field(s, name, v.to_string());
+            sep(s, name);
+            let _ = write!(s, "{v}");
         }
     }
     if !kv.value.is_empty() {
-        field(s, "value", format!("\"{}\"", b64(kv.value)));
+        sep(s, "value");
+        s.push('"');
+        b64.encode_string(kv.value, s);
+        s.push('"');
     }
     if kv.lease != 0 {
-        field(s, "lease", kv.lease.to_string());
+        sep(s, "lease");
+        let _ = write!(s, "{}", kv.lease);
     }
     s.push('}');
 }
