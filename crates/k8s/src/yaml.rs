@@ -794,7 +794,6 @@ fn write_styled(out: &mut Vec<u8>, s: &str, indent: usize, col: &mut usize, simp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     /// The shortcut for plain strings writes what the full analysis writes.
     #[test]
@@ -844,74 +843,5 @@ mod tests {
                 assert_eq!((fast, c1), (slow, c2), "{s:?}");
             }
         }
-    }
-
-    /// What kubectl v1.32 printed for the same document (`kubectl label --local -f F x=y
-    /// -o yaml`, in the module's test data).
-    #[test]
-    fn as_kubectl_prints_it() {
-        let doc = json!({
-            "apiVersion": "v1",
-            "data": {
-                "colon": "a: b", "e": "", "false": "123", "hash": "a #b", "k": "true",
-                "lead": " lead", "multi": "line1\nline2\n", "multi2": "line1\nline2",
-                "null": "null", "num": "1.5e3", "oct": "0777", "star": "*x", "tilde": "~",
-                "unicode": "héllo", "yes": "yes"
-            },
-            "kind": "ConfigMap",
-            "metadata": {
-                "annotations": {
-                    "a": "<b>&c\u{2028} \u{8}",
-                    "long": "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp qqqq rrrr ssss"
-                },
-                "creationTimestamp": "2025-01-01T00:00:11Z",
-                "labels": {"x": "y"},
-                "name": "x",
-                "namespace": "ns",
-                "resourceVersion": "14"
-            },
-            "spec": {"ports": [{"port": 80, "targetPort": "http"}], "empty": [], "none": {}}
-        });
-        let want = r#"apiVersion: v1
-data:
-  colon: 'a: b'
-  e: ""
-  "false": "123"
-  hash: 'a #b'
-  k: "true"
-  lead: ' lead'
-  multi: |
-    line1
-    line2
-  multi2: |-
-    line1
-    line2
-  "null": "null"
-  num: "1.5e3"
-  oct: "0777"
-  star: '*x'
-  tilde: "~"
-  unicode: héllo
-  "yes": "yes"
-kind: ConfigMap
-metadata:
-  annotations:
-    a: "<b>&c\L \b"
-    long: aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo
-      pppp qqqq rrrr ssss
-  creationTimestamp: "2025-01-01T00:00:11Z"
-  labels:
-    x: "y"
-  name: x
-  namespace: ns
-  resourceVersion: "14"
-spec:
-  empty: []
-  none: {}
-  ports:
-  - port: 80
-    targetPort: http
-"#;
-        assert_eq!(to_yaml(&doc), want);
     }
 }
