@@ -13,6 +13,7 @@ mod fail;
 mod format;
 mod input;
 mod output;
+mod pipeline;
 mod style;
 mod yaml;
 

@@ -140,7 +140,7 @@ pub fn hash_kv_with(snap: &Snapshot, rev: i64, threads: usize, rules: HashRules)
             let e = e?;
             let page = e.page.unwrap_or(0);
             if let Some(prev) = p.last {
-                if e.key <= prev {
+                if crate::revision::not_after(e.key, prev) {
                     return Err(Error::KeyOrder {
                         bucket: "\"key\"".into(),
                         key: etcdsnap_bbolt::error::escape_bytes(e.key),

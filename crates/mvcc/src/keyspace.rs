@@ -130,24 +130,39 @@ pub fn keyspace_at<'a>(
         newest
     } else {
         // Many keys: newest_per_key's shards hold disjoint keys; their live entries are
-        // simply joined.
+        // joined (and sorted, when asked).
         let shards = newest_per_key(&bucket, at, Some(range), opts.threads)?;
-        let live = shards
-            .iter()
-            .map(|s| s.newest.iter().filter(|r| !r.is_tombstone()).count())
-            .sum();
-        let mut kvs: Vec<KeyRev<'a>> = Vec::with_capacity(live);
-        for shard in shards {
-            kvs.extend(
-                shard
-                    .keys
-                    .into_iter()
-                    .zip(shard.newest)
-                    .filter(|(_, r)| !r.is_tombstone())
-                    .map(|(key, rev)| KeyRev { key, rev }),
-            );
+        let live = |s: Newest<'a>| -> Vec<KeyRev<'a>> {
+            s.keys
+                .into_iter()
+                .zip(s.newest)
+                .filter(|(_, r)| !r.is_tombstone())
+                .map(|(key, rev)| KeyRev { key, rev })
+                .collect()
+        };
+        if !opts.sort || shards.len() < 2 {
+            let kvs = shards.into_iter().flat_map(live).collect();
+            return Ok(finish(at, store, kvs, opts.sort));
         }
-        return Ok(finish(at, store, kvs, opts.sort));
+        // Each shard's keys are sorted on its own thread, then the sorted runs are merged:
+        // on a million-key store the sort was a tenth of `get`, on one core.
+        let runs: Vec<Vec<KeyRev<'a>>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = shards
+                .into_iter()
+                .map(|s| {
+                    sc.spawn(move || {
+                        let mut v = live(s);
+                        v.sort_unstable_by(|a, b| a.key.cmp(b.key));
+                        v
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        return Ok(finish(at, store, merge_sorted(runs), false));
     };
     let kvs = results
         .into_iter()
@@ -171,6 +186,69 @@ fn finish<'a>(
         store,
         kvs,
     }
+}
+
+/// Key-values decoded per thread's part in [`decode_all`], at least.
+const DECODE_PART: usize = 1 << 14;
+
+/// Decodes the records of `kvs` in order, on up to `threads` threads for a large range: the
+/// decode is the first touch of each value's page, a stall per record. The error is the
+/// first one in key order, as a single thread would find it.
+fn decode_all<'a>(kvs: &[KeyRev<'a>], threads: usize) -> Result<Vec<KeyValueRef<'a>>> {
+    let parts = threads.clamp(1, 16).min(kvs.len() / DECODE_PART).max(1);
+    if parts == 1 {
+        return kvs.iter().map(|kr| kr.rev.decode()).collect();
+    }
+    let per = kvs.len().div_ceil(parts);
+    let mut out = vec![KeyValueRef::default(); kvs.len()];
+    let results: Vec<Result<()>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = kvs
+            .chunks(per)
+            .zip(out.chunks_mut(per))
+            .map(|(src, dst)| {
+                sc.spawn(move || {
+                    for (kr, slot) in src.iter().zip(dst) {
+                        *slot = kr.rev.decode()?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    results.into_iter().collect::<Result<()>>()?;
+    Ok(out)
+}
+
+/// Runs sorted by key (their keys disjoint) merged into one sorted vector.
+fn merge_sorted<'a>(mut runs: Vec<Vec<KeyRev<'a>>>) -> Vec<KeyRev<'a>> {
+    while runs.len() > 1 {
+        let mut next = Vec::with_capacity(runs.len().div_ceil(2));
+        let mut it = runs.into_iter();
+        while let Some(a) = it.next() {
+            let Some(b) = it.next() else {
+                next.push(a);
+                break;
+            };
+            let mut out = Vec::with_capacity(a.len() + b.len());
+            let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+            loop {
+                let take_a = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) => x.key <= y.key,
+                    (Some(_), None) => true,
+                    (None, Some(_)) => false,
+                    (None, None) => break,
+                };
+                out.extend(if take_a { a.next() } else { b.next() });
+            }
+            next.push(out);
+        }
+        runs = next;
+    }
+    runs.pop().unwrap_or_default()
 }
 
 /// One shard of [`newest_per_key`]: distinct keys by id and, at the same index, each key's
@@ -350,14 +428,16 @@ pub fn range<'a>(
         },
     )?;
     let term = snap.meta_info()?.term;
-    respond(&ks, req, term)
+    respond(&ks, req, term, threads)
 }
 
-/// Applies `req`'s count, sort, limit, keys-only and count-only to a keyspace already read.
+/// Applies `req`'s count, sort, limit, keys-only and count-only to a keyspace already read,
+/// decoding the values on up to `threads` threads.
 pub fn respond<'a>(
     ks: &Keyspace<'a>,
     req: &RangeRequest,
     raft_term: Option<u64>,
+    threads: usize,
 ) -> Result<RangeResponse<'a>> {
     let count = ks.kvs.len() as i64;
     let mut resp = RangeResponse {
@@ -383,10 +463,7 @@ pub fn respond<'a>(
     } else {
         limit.unwrap_or(ks.kvs.len()).min(ks.kvs.len())
     };
-    let mut kvs = Vec::with_capacity(take);
-    for kr in ks.kvs.iter().take(take) {
-        kvs.push(kr.rev.decode()?);
-    }
+    let mut kvs = decode_all(&ks.kvs[..take], threads)?;
     if sorted {
         // Stable sorts over key order: ties keep key order. etcd uses Go's unstable
         // sort.Sort, whose order among ties is unspecified.

@@ -13,7 +13,7 @@ use etcdsnap_bbolt::{Bucket, Entry, Iter, error::escape_bytes};
 use crate::error::{Error, Result};
 use crate::proto::KeyValueRef;
 use crate::range::KeyRange;
-use crate::revision::RevKey;
+use crate::revision::{RevKey, not_after};
 
 /// One entry of the `key` bucket, checked.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +41,7 @@ pub(crate) fn check_entry<'a>(e: Entry<'a>, prev: Option<&[u8]>) -> Result<KeyEn
 fn check_key(e: &Entry<'_>, prev: Option<&[u8]>) -> Result<(RevKey, u64)> {
     let page = e.page.unwrap_or(0);
     if let Some(p) = prev
-        && e.key <= p
+        && not_after(e.key, p)
     {
         return Err(Error::KeyOrder {
             bucket: "\"key\"".into(),

@@ -85,7 +85,7 @@ fn get_listings_equal_etcdctl() {
             let mut req = RangeRequest::new(KeyRange::all());
             req.revision = r.rev;
             let term = snap.meta_info().unwrap().term;
-            let got = digest(&keyspace::respond(&ks, &req, term).unwrap());
+            let got = digest(&keyspace::respond(&ks, &req, term, 2).unwrap());
             assert!(got == want, "{}: index listing differs", r.path.display());
         }
     }

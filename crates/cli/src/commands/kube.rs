@@ -452,15 +452,8 @@ enum Prepared {
     Item(Box<Item>, Vec<String>),
 }
 
-/// [`prepare`] over every key-value, handed to `sink` in key order.
-///
-/// With several threads this is a pipeline: worker threads take batches of [`BATCH`] in turn
-/// and prepare them while this thread writes the ones already done, so neither side waits for
-/// a whole round (a fork-join per batch left the writer and the workers idle in turn, and
-/// was no faster than one thread). At most `2 * threads` prepared batches exist at once: a
-/// worker blocks when the channel is full, and the reorder buffer holds only batches claimed
-/// ahead of the one the writer waits for. When `sink` fails (a closed pipe), the receiver is
-/// dropped, the workers' next send fails and they stop.
+/// [`prepare`] over every key-value, handed to `sink` in key order: batches of [`BATCH`]
+/// prepared on `cfg.threads` worker threads while this thread writes (crate::pipeline).
 fn for_each_prepared<F>(
     kvs: &[&etcdsnap_mvcc::proto::KeyValueRef<'_>],
     cfg: &KubeGetConfig,
@@ -471,47 +464,18 @@ fn for_each_prepared<F>(
 where
     F: FnMut(Prepared) -> std::io::Result<()>,
 {
-    let threads = cfg.threads.clamp(1, 16);
-    let batches: Vec<_> = kvs.chunks(BATCH).collect();
-    if threads == 1 || batches.len() < 2 {
-        for kv in kvs {
-            sink(prepare(kv, cfg, t, pre))?;
-        }
-        return Ok(());
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Prepared>)>(threads);
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(batches.len()) {
-            let tx = tx.clone();
-            let (next, batches) = (&next, &batches);
-            s.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(batch) = batches.get(i) else { break };
-                    let out = batch.iter().map(|kv| prepare(kv, cfg, t, pre)).collect();
-                    if tx.send((i, out)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        // Owned here so that an early return drops it before the scope joins the workers.
-        let rx = rx;
-        let mut ahead = std::collections::BTreeMap::new();
-        let mut want = 0;
-        for (i, out) in rx.iter() {
-            ahead.insert(i, out);
-            while let Some(out) = ahead.remove(&want) {
-                want += 1;
-                for p in out {
-                    sink(p)?;
-                }
-            }
-        }
-        Ok(())
-    })
+    crate::pipeline::ordered(
+        kvs,
+        BATCH,
+        cfg.threads,
+        |batch| {
+            batch
+                .iter()
+                .map(|kv| prepare(kv, cfg, t, pre))
+                .collect::<Vec<_>>()
+        },
+        |out| out.into_iter().try_for_each(&mut sink),
+    )
 }
 
 /// Selects, decodes and (for the streaming formats) renders one key-value.
