@@ -13,7 +13,6 @@ mod fail;
 mod format;
 mod input;
 mod output;
-mod pipeline;
 mod style;
 mod yaml;
 

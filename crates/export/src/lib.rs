@@ -303,17 +303,25 @@ pub fn export<W: Write + Send>(
     let builder = (cfg.format == Format::Parquet)
         .then(|| BatchBuilder::new(&facts, cfg.values, cfg.decode, cfg.limits));
     let (rows, value_bytes) = if !parallel {
-        produce(&entries, &opts, builder, |w| sink.take(w))?
+        produce(&entries, &opts, 1, builder, |w| sink.take(w))?
     } else {
         // Two stages on two threads: rows are made (records decoded, Kubernetes metadata
         // read, documents rendered for --decode, Parquet's arrays built) while the previous
         // ones are encoded and written. A few chunks in flight bound the memory; a failing
         // side ends the other (the channel closes).
+        // Rows are made on worker threads where making them is the cost (no values, no
+        // documents). With values the encoder is, and more threads only contend; documents
+        // built on one thread and serialized on another ran slower (measured, docs/export.md).
+        let row_threads = if cfg.values || cfg.decode {
+            1
+        } else {
+            cfg.threads
+        };
         std::thread::scope(|s| -> Result<(u64, u64), Error> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Work<'_>>(6);
             let (entries, opts) = (&entries, &opts);
             let maker = s.spawn(move || {
-                produce(entries, opts, builder, |w| {
+                produce(entries, opts, row_threads, builder, |w| {
                     tx.send(w)
                         .map_err(|_| Error::Internal("the writer stopped"))
                 })
@@ -346,16 +354,21 @@ pub fn export<W: Write + Send>(
 
 /// Makes the rows of `entries` and hands them on (as batches with a builder, else as
 /// chunks of rows); returns the rows made and their bytes of values.
+///
+/// With `threads` > 1 the rows themselves (record decoded, value hashed, Kubernetes metadata
+/// read, document rendered for --decode) are made on worker threads, [`ROWS_PER_TASK`] at a
+/// time, and come back in key order ([`etcdsnap_mvcc::pipeline::ordered_iter`]): this thread
+/// only fills the batches, which are the same whatever the number of threads.
 fn produce<'a>(
     entries: &Entries<'a>,
     opts: &RowOptions,
+    threads: usize,
     mut builder: Option<BatchBuilder>,
     mut emit: impl FnMut(Work<'a>) -> Result<(), Error>,
 ) -> Result<(u64, u64), Error> {
     let (mut rows, mut value_bytes) = (0u64, 0u64);
     let mut chunk = Vec::new();
-    for (key, rev) in entries.iter() {
-        let r = make_row(key, rev, opts)?;
+    let mut take = |r: Row<'a>| -> Result<(), Error> {
         rows += 1;
         value_bytes += r.value.len() as u64;
         match &mut builder {
@@ -371,6 +384,24 @@ fn produce<'a>(
                 }
             }
         }
+        Ok(())
+    };
+    if threads <= 1 {
+        for (key, rev) in entries.iter() {
+            take(make_row(key, rev, opts)?)?;
+        }
+    } else {
+        etcdsnap_mvcc::pipeline::ordered_iter(
+            entries.iter(),
+            ROWS_PER_TASK,
+            threads,
+            |part| {
+                part.into_iter()
+                    .map(|(key, rev)| make_row(key, rev, opts))
+                    .collect::<Result<Vec<_>, Error>>()
+            },
+            |made| made?.into_iter().try_for_each(&mut take),
+        )?;
     }
     if let Some(b) = &mut builder
         && let Some(batch) = b.flush()?
@@ -383,6 +414,9 @@ fn produce<'a>(
     Ok((rows, value_bytes))
 }
 
+/// Rows one worker makes per task.
+const ROWS_PER_TASK: usize = 256;
+
 /// Rows handed from the making thread to the writing one at a time.
 const ROWS_PER_CHUNK: usize = 256;
 
@@ -393,7 +427,7 @@ enum Entries<'a> {
 }
 
 impl<'a> Entries<'a> {
-    fn iter(&self) -> Box<dyn Iterator<Item = (&'a [u8], Rev<'a>)> + '_> {
+    fn iter(&self) -> Box<dyn Iterator<Item = (&'a [u8], Rev<'a>)> + Send + '_> {
         match self {
             Entries::Live(v) => Box::new(v.iter().copied()),
             Entries::History(index, range, at) => Box::new(index.range(range).flat_map(move |h| {
@@ -441,6 +475,7 @@ fn make_row<'a>(key: &'a [u8], rev: Rev<'a>, opts: &RowOptions) -> Result<Row<'a
         version: kv.version,
         lease: kv.lease,
         value: kv.value,
+        value_xxh3: value.map(row::value_hash),
         kube: row::kube(key, value, &opts.etcd_prefix),
         decoded: match value {
             Some(v) if opts.decode => Some(row::decoded(key, v, opts.show_secrets)),

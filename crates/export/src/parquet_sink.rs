@@ -265,23 +265,17 @@ impl BatchBuilder {
         }
         b.tombstone.append_value(r.tombstone);
         let mut bytes = r.key.len() * 2;
-        if r.tombstone {
-            b.hash.append_null();
-            if self.values {
-                b.value.append_null();
-            }
-        } else {
-            // Hashed, then copied while it is in cache.
-            b.hash.append_value(crate::row::value_hash(r.value));
-            if self.values {
-                b.value.append_value(r.value);
-                bytes += r.value.len();
-                self.value_open += r.value.len();
-                if self.value_open >= VALUE_SLICE_BYTES {
-                    let mut full = std::mem::replace(&mut b.value, value_builder());
-                    self.value_parts.push(Arc::new(full.finish()));
-                    self.value_open = 0;
-                }
+        b.hash.append_option(r.value_xxh3);
+        if self.values && r.tombstone {
+            b.value.append_null();
+        } else if self.values {
+            b.value.append_value(r.value);
+            bytes += r.value.len();
+            self.value_open += r.value.len();
+            if self.value_open >= VALUE_SLICE_BYTES {
+                let mut full = std::mem::replace(&mut b.value, value_builder());
+                self.value_parts.push(Arc::new(full.finish()));
+                self.value_open = 0;
             }
         }
         let k = &r.kube;

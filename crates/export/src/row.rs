@@ -72,6 +72,8 @@ pub struct Row<'a> {
     pub lease: i64,
     /// The value (empty on a tombstone).
     pub value: &'a [u8],
+    /// [`value_hash`] of the value (`None` on a tombstone), computed where the row is made.
+    pub value_xxh3: Option<i64>,
     /// The Kubernetes columns.
     pub kube: Kube<'a>,
     /// With `--decode`: the kv fields of `get -w json --decode`.

@@ -23,6 +23,7 @@ pub mod index;
 pub mod info;
 pub mod keyspace;
 mod keytable;
+pub mod pipeline;
 pub mod proto;
 pub mod range;
 pub mod revision;

@@ -309,7 +309,7 @@ const JSON_BATCH: usize = 128;
 ///
 /// A full listing is mostly base64 (2.4 GB of it for 1M small revisions), so batches of
 /// key-values are encoded on `threads` threads while this thread writes them in order
-/// (crate::pipeline); the bytes are the same on any number of threads.
+/// (etcdsnap_mvcc::pipeline); the bytes are the same on any number of threads.
 pub fn write_json(
     resp: &RangeResponse<'_>,
     threads: usize,
@@ -331,7 +331,7 @@ pub fn write_json(
         out.write_all(s.as_bytes())?;
         s.clear();
         let mut first = true;
-        crate::pipeline::ordered(
+        etcdsnap_mvcc::pipeline::ordered(
             &resp.kvs,
             JSON_BATCH,
             threads,

@@ -453,7 +453,7 @@ enum Prepared {
 }
 
 /// [`prepare`] over every key-value, handed to `sink` in key order: batches of [`BATCH`]
-/// prepared on `cfg.threads` worker threads while this thread writes (crate::pipeline).
+/// prepared on `cfg.threads` worker threads while this thread writes (etcdsnap_mvcc::pipeline).
 fn for_each_prepared<F>(
     kvs: &[&etcdsnap_mvcc::proto::KeyValueRef<'_>],
     cfg: &KubeGetConfig,
@@ -464,7 +464,7 @@ fn for_each_prepared<F>(
 where
     F: FnMut(Prepared) -> std::io::Result<()>,
 {
-    crate::pipeline::ordered(
+    etcdsnap_mvcc::pipeline::ordered(
         kvs,
         BATCH,
         cfg.threads,
