@@ -10,7 +10,10 @@
 //! values). Keys are numbered as they first appear (`KeyTable`), sorted
 //! once, and the revisions grouped by key with an in-place bucket sort on the key's rank (no
 //! comparison sort of every revision), so range queries are binary searches over a flat
-//! vector rather than walks of a tree of owned keys.
+//! vector rather than walks of a tree of owned keys. On several cores each thread walks the
+//! bucket keeping the keys of its hash shard and groups them; the shards, disjoint and each
+//! in key order, are merged (on a million small revisions `audit --history` went from 4.6x to
+//! 3.5x the read floor; the merge holds both copies of the revisions for a moment).
 //!
 //! Use it when history matters (`history`, a diff between two revisions, per-key statistics).
 //! When only the keyspace at one revision is wanted, [`crate::keyspace::keyspace_at`] is
@@ -193,81 +196,47 @@ impl<'i, 'a> KeyHistory<'i, 'a> {
     }
 }
 
-impl<'a> RevIndex<'a> {
-    /// Builds the index of every key in one pass over the `key` bucket.
-    pub fn build(snap: &'a Snapshot) -> Result<RevIndex<'a>> {
-        RevIndex::build_in(snap, &KeyRange::all(), 1)
+/// The revisions of a walk as they come, before grouping: keys numbered in order of first
+/// sight, per key id its number of revisions, per revision (walk order) its value length,
+/// while `aux` holds the key id.
+#[derive(Default)]
+struct Collector<'a> {
+    table: KeyTable<'a>,
+    counts: Vec<u32>,
+    lens: Vec<u32>,
+    revs: Vec<Rev<'a>>,
+}
+
+impl<'a> Collector<'a> {
+    /// Takes the next revision (walk order) of `key`, whose [`KeyTable::hash`] is `hash`.
+    fn push(&mut self, hash: u64, key: &'a [u8], mut rev: Rev<'a>) -> Result<()> {
+        if self.revs.len() >= u32::MAX as usize {
+            return Err(Error::TooLarge {
+                what: "key bucket entries",
+                value: self.revs.len() as u64,
+            });
+        }
+        let (id, new) = self.table.intern(hash, key)?;
+        if new {
+            self.counts.push(1);
+        } else if let Some(c) = self.counts.get_mut(id as usize) {
+            *c += 1;
+        }
+        self.lens.push(rev.aux);
+        rev.aux = id;
+        self.revs.push(rev);
+        Ok(())
     }
 
-    /// Builds the index of the keys in `range` only, in one pass over the `key` bucket that
-    /// decodes no record of another key: one key's history costs a walk over the bucket's
-    /// bytes, not an index of the whole store. The store's revisions are still the whole
-    /// store's. `threads` share the walk for a narrow range (the full index is one walk).
-    pub fn build_in(snap: &'a Snapshot, range: &KeyRange, threads: usize) -> Result<RevIndex<'a>> {
-        let meta = snap.meta_info()?;
-        let bucket = snap.required(buckets::KEY)?;
-        let mut table = KeyTable::new();
-        // Per key id: its number of revisions. Per revision (walk order): its value length,
-        // while `aux` holds the key id.
-        let mut counts: Vec<u32> = Vec::new();
-        let mut lens: Vec<u32> = Vec::new();
-        let mut revs: Vec<Rev<'a>> = Vec::new();
-        let everything = range.is_everything();
-        let mut push = |key: &'a [u8], mut rev: Rev<'a>| {
-            if revs.len() >= u32::MAX as usize {
-                return Err(Error::TooLarge {
-                    what: "key bucket entries",
-                    value: revs.len() as u64,
-                });
-            }
-            let (id, new) = table.intern(KeyTable::hash(key), key)?;
-            if new {
-                counts.push(1);
-            } else if let Some(c) = counts.get_mut(id as usize) {
-                *c += 1;
-            }
-            lens.push(rev.aux);
-            rev.aux = id;
-            revs.push(rev);
-            Ok(())
-        };
-        let last_raw = if everything {
-            // The full index keeps every record, even the empty-key marker of a restore's
-            // --bump-revision, which no range holds.
-            scan::walk_in(bucket.iter(), range, i64::MAX, |e| {
-                push(e.kv.key, Rev::from_entry(&e)?)
-            })?
-            .1
-        } else {
-            // A narrow range: the walk is the whole cost, so it runs on every thread over
-            // consecutive parts of the bucket; the few records found are joined in order.
-            let parts = scan::parts(&bucket, threads);
-            let found = scan::run_parts(parts, threads, |_, it| {
-                let mut found: Vec<(&'a [u8], Rev<'a>)> = Vec::new();
-                let seam = scan::walk_in(it, range, i64::MAX, |e| {
-                    if range.contains(e.kv.key) {
-                        found.push((e.kv.key, Rev::from_entry(&e)?));
-                    }
-                    Ok(())
-                });
-                seam.map(|seam| (found, seam))
-            });
-            let mut prev_last: Option<&'a [u8]> = None;
-            for part in found {
-                let (found, (first, last)) = part?;
-                scan::check_seam(prev_last, first)?;
-                prev_last = last.or(prev_last);
-                for (key, rev) in found {
-                    push(key, rev)?;
-                }
-            }
-            prev_last
-        };
-        // The newest main revision of the store is the last bucket key's, whichever key it
-        // belongs to (the walk checked every bucket key's form).
-        let last_main = last_raw.and_then(RevKey::parse).map(|k| k.rev.main);
+    /// The revisions grouped by key, keys in byte order, each key's in revision order.
+    fn group(self) -> Grouped<'a> {
+        let Collector {
+            table,
+            counts,
+            lens,
+            mut revs,
+        } = self;
         let keys = table.into_keys();
-
         // Number the keys in byte order (rank), then group the revisions by rank with an
         // in-place bucket sort (American flag sort: each revision is moved at most once,
         // its value length with it), instead of a comparison sort of every revision.
@@ -290,6 +259,7 @@ impl<'a> RevIndex<'a> {
             r.aux = rank[r.aux as usize];
         }
         drop(rank);
+        let mut lens = lens;
         let mut next: Vec<u32> = starts[..keys.len()].to_vec();
         for k in 0..keys.len() {
             let end = starts[k + 1] as usize;
@@ -329,9 +299,168 @@ impl<'a> RevIndex<'a> {
                 len: end - start,
             });
         }
+        Grouped { keys: slots, revs }
+    }
+}
+
+/// Revisions grouped by key (keys in byte order): a [`RevIndex`] without its store facts.
+struct Grouped<'a> {
+    keys: Vec<KeySlot<'a>>,
+    revs: Vec<Rev<'a>>,
+}
+
+impl<'a> Grouped<'a> {
+    /// Shards with disjoint keys merged into one, keys in byte order.
+    fn merge(mut shards: Vec<Grouped<'a>>) -> Grouped<'a> {
+        while shards.len() > 1 {
+            let mut next = Vec::with_capacity(shards.len().div_ceil(2));
+            let mut it = shards.into_iter();
+            while let Some(a) = it.next() {
+                match it.next() {
+                    Some(b) => next.push(Grouped::merge_two(a, b)),
+                    None => next.push(a),
+                }
+            }
+            shards = next;
+        }
+        shards.pop().unwrap_or(Grouped {
+            keys: Vec::new(),
+            revs: Vec::new(),
+        })
+    }
+
+    fn merge_two(a: Grouped<'a>, b: Grouped<'a>) -> Grouped<'a> {
+        let mut keys = Vec::with_capacity(a.keys.len() + b.keys.len());
+        let mut revs = Vec::with_capacity(a.revs.len() + b.revs.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.keys.len() || j < b.keys.len() {
+            let take_a = match (a.keys.get(i), b.keys.get(j)) {
+                (Some(x), Some(y)) => x.key <= y.key,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            let (slot, from) = if take_a {
+                i += 1;
+                (a.keys[i - 1], &a.revs)
+            } else {
+                j += 1;
+                (b.keys[j - 1], &b.revs)
+            };
+            let start = slot.start as usize;
+            let group = from
+                .get(start..start.saturating_add(slot.len as usize))
+                .unwrap_or_default();
+            keys.push(KeySlot {
+                key: slot.key,
+                start: revs.len() as u32,
+                len: group.len() as u32,
+            });
+            revs.extend_from_slice(group);
+        }
+        Grouped { keys, revs }
+    }
+}
+
+impl<'a> RevIndex<'a> {
+    /// Builds the index of every key in one pass over the `key` bucket, on every core.
+    pub fn build(snap: &'a Snapshot) -> Result<RevIndex<'a>> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        RevIndex::build_in(snap, &KeyRange::all(), cores)
+    }
+
+    /// Builds the index of the keys in `range` only, in one pass over the `key` bucket that
+    /// decodes no record of another key: one key's history costs a walk over the bucket's
+    /// bytes, not an index of the whole store. The store's revisions are still the whole
+    /// store's. `threads` share the walk: for a narrow range over consecutive parts of the
+    /// bucket; for every key as shards of the keys (each thread walks the whole bucket, keeps
+    /// the keys whose hash falls in its shard, and groups them; the shards' sorted keys are
+    /// merged at the end), as `keyspace::newest_per_key` does.
+    pub fn build_in(snap: &'a Snapshot, range: &KeyRange, threads: usize) -> Result<RevIndex<'a>> {
+        let meta = snap.meta_info()?;
+        let bucket = snap.required(buckets::KEY)?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let shards = threads.clamp(1, cores);
+        let (grouped, last_raw) = if range.is_everything() && shards > 1 {
+            let results = scan::run_parts(
+                (0..shards).map(|_| bucket.iter()).collect(),
+                shards,
+                |shard, it| -> Result<(Grouped<'a>, Option<&'a [u8]>)> {
+                    let mut c = Collector::default();
+                    // The hash of the key last peeked, so a record that passes is not hashed
+                    // twice.
+                    let peeked = std::cell::Cell::new((0usize, 0u64));
+                    let in_shard = |h: u64| ((h >> 32) % shards as u64) as usize == shard;
+                    let mine = |k: &[u8]| {
+                        let h = KeyTable::hash(k);
+                        peeked.set((k.as_ptr() as usize, h));
+                        in_shard(h)
+                    };
+                    let seam = scan::walk_where(it, i64::MAX, Some(mine), |e| {
+                        let key = e.kv.key;
+                        let (p, h) = peeked.get();
+                        let h = if p == key.as_ptr() as usize {
+                            h
+                        } else {
+                            // A record whose key could not be peeked: sharded here.
+                            let h = KeyTable::hash(key);
+                            if !in_shard(h) {
+                                return Ok(());
+                            }
+                            h
+                        };
+                        c.push(h, key, Rev::from_entry(&e)?)
+                    })?;
+                    Ok((c.group(), seam.1))
+                },
+            );
+            let mut groups = Vec::with_capacity(shards);
+            let mut last_raw = None;
+            for r in results {
+                let (g, last) = r?;
+                groups.push(g);
+                last_raw = last_raw.or(last);
+            }
+            (Grouped::merge(groups), last_raw)
+        } else if range.is_everything() {
+            // The full index keeps every record, even the empty-key marker of a restore's
+            // --bump-revision, which no range holds.
+            let mut c = Collector::default();
+            let seam = scan::walk_in(bucket.iter(), range, i64::MAX, |e| {
+                c.push(KeyTable::hash(e.kv.key), e.kv.key, Rev::from_entry(&e)?)
+            })?;
+            (c.group(), seam.1)
+        } else {
+            // A narrow range: the walk is the whole cost, so it runs on every thread over
+            // consecutive parts of the bucket; the few records found are joined in order.
+            let parts = scan::parts(&bucket, threads);
+            let found = scan::run_parts(parts, threads, |_, it| {
+                let mut found: Vec<(&'a [u8], Rev<'a>)> = Vec::new();
+                let seam = scan::walk_in(it, range, i64::MAX, |e| {
+                    if range.contains(e.kv.key) {
+                        found.push((e.kv.key, Rev::from_entry(&e)?));
+                    }
+                    Ok(())
+                });
+                seam.map(|seam| (found, seam))
+            });
+            let mut c = Collector::default();
+            let mut prev_last: Option<&'a [u8]> = None;
+            for part in found {
+                let (found, (first, last)) = part?;
+                scan::check_seam(prev_last, first)?;
+                prev_last = last.or(prev_last);
+                for (key, rev) in found {
+                    c.push(KeyTable::hash(key), key, rev)?;
+                }
+            }
+            (c.group(), prev_last)
+        };
+        // The newest main revision of the store is the last bucket key's, whichever key it
+        // belongs to (the walk checked every bucket key's form).
+        let last_main = last_raw.and_then(RevKey::parse).map(|k| k.rev.main);
         Ok(RevIndex {
-            keys: slots,
-            revs,
+            keys: grouped.keys,
+            revs: grouped.revs,
             store: StoreRevisions::compute(&meta, last_main),
         })
     }

@@ -36,6 +36,12 @@ pub(crate) struct KeyTable<'a> {
     keys: Vec<&'a [u8]>,
 }
 
+impl Default for KeyTable<'_> {
+    fn default() -> Self {
+        KeyTable::new()
+    }
+}
+
 impl<'a> KeyTable<'a> {
     /// An empty table.
     pub(crate) fn new() -> KeyTable<'a> {

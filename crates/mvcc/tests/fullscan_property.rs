@@ -186,32 +186,36 @@ fn full_keyspace_structures_match_the_plain_algorithms() {
         };
         let snap = bolt::store(&changes(&stored), compact);
         let store = snap.revisions().unwrap();
-        let index = RevIndex::build(&snap).unwrap();
-
-        // The index: per key, every stored revision in order, with its value length.
-        let mut groups: BTreeMap<&[u8], Vec<Stored>> = BTreeMap::new();
-        for r in &stored {
-            groups.entry(&r.key).or_default().push((
-                r.main,
-                r.sub,
-                r.put.is_none(),
-                r.put.as_ref().map_or(0, |p| p.2.len()),
-            ));
+        // The index: per key, every stored revision in order, with its value length; one
+        // walk, or shards of the keys merged (2 and 3 threads, capped at the cores).
+        for threads in [1, 2, 3] {
+            let index = RevIndex::build_in(&snap, &KeyRange::all(), threads).unwrap();
+            let mut groups: BTreeMap<&[u8], Vec<Stored>> = BTreeMap::new();
+            for r in &stored {
+                groups.entry(&r.key).or_default().push((
+                    r.main,
+                    r.sub,
+                    r.put.is_none(),
+                    r.put.as_ref().map_or(0, |p| p.2.len()),
+                ));
+            }
+            let got: Vec<(&[u8], Vec<Stored>)> = index
+                .keys()
+                .map(|h| {
+                    let revs = h
+                        .revisions()
+                        .iter()
+                        .map(|r| (r.main(), r.sub(), r.is_tombstone(), r.value_len()))
+                        .collect();
+                    (h.key(), revs)
+                })
+                .collect();
+            let want: Vec<(&[u8], Vec<Stored>)> = groups.into_iter().collect();
+            assert_eq!(got, want, "case {case}: index, {threads} threads");
+            assert_eq!(index.revision_count(), stored.len(), "case {case}");
         }
-        let got: Vec<(&[u8], Vec<Stored>)> = index
-            .keys()
-            .map(|h| {
-                let revs = h
-                    .revisions()
-                    .iter()
-                    .map(|r| (r.main(), r.sub(), r.is_tombstone(), r.value_len()))
-                    .collect();
-                (h.key(), revs)
-            })
-            .collect();
-        let want: Vec<(&[u8], Vec<Stored>)> = groups.into_iter().collect();
-        assert_eq!(got, want, "case {case}: index");
-        assert_eq!(index.revision_count(), stored.len(), "case {case}");
+
+        let index = RevIndex::build(&snap).unwrap();
 
         // The keyspace at the compaction, the newest revision and a few between, on one and
         // two threads.
