@@ -3,10 +3,13 @@
 //! Both sides arrive as iterators of live key-values sorted by key (the keyspace of a snapshot
 //! at some revision), so memory stays bounded by the two indexes, never by the number of
 //! changes: each change is handed to the caller as soon as it is known. Values are compared by
-//! length, then by an xxh3 fingerprint, and byte for byte only when the fingerprints agree.
+//! length, then byte for byte. [`diff_keyspaces`] runs the same merge over two keyspaces
+//! already read, in key ranges on several threads, the changes still handed over in order.
 
 use std::cmp::Ordering;
 
+use crate::error::Error;
+use crate::keyspace::Keyspace;
 use crate::proto::KeyValueRef;
 
 /// What happened to a key between A and B.
@@ -63,16 +66,15 @@ impl DiffSummary {
     }
 }
 
-/// True when two values hold different bytes: length first, then xxh3, then the bytes.
+/// True when two values hold different bytes: length first, then the bytes. (Hashing both
+/// first read each value twice when they were equal, the common case, for an answer the
+/// byte comparison gives exactly in one read, stopping at the first difference.)
 pub fn values_differ(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return true;
     }
     if std::ptr::eq(a, b) {
         return false;
-    }
-    if xxhash_rust::xxh3::xxh3_64(a) != xxhash_rust::xxh3::xxh3_64(b) {
-        return true;
     }
     a != b
 }
@@ -131,6 +133,75 @@ pub fn diff<'a, 'b, E>(
         summary.count(change.kind);
         on_change(&change)?;
     }
+}
+
+/// Keys of A compared per task in [`diff_keyspaces`], by default.
+pub const KEYS_PER_TASK: usize = 4096;
+
+/// [`diff`] of two keyspaces already read, on up to `threads` threads: A's keys are cut into
+/// runs of `per_task` keys (e.g. [`KEYS_PER_TASK`]), each run is compared with the keys of B
+/// that fall in its key range (found by binary search), and the changes reach `on_change` in
+/// key order, as from [`diff`]. Records are decoded by the workers; an error reading A or B
+/// becomes `E` through `err_a` or `err_b`, the first one in key order winning. Memory: the
+/// changes of a few runs.
+pub fn diff_keyspaces<'a, 'b, E: Send>(
+    a: &Keyspace<'a>,
+    b: &Keyspace<'b>,
+    threads: usize,
+    per_task: usize,
+    err_a: impl Fn(Error) -> E + Sync,
+    err_b: impl Fn(Error) -> E + Sync,
+    mut on_change: impl FnMut(&Change<'a, 'b>) -> Result<(), E>,
+) -> Result<DiffSummary, E> {
+    let (ka, kb) = (&a.kvs[..], &b.kvs[..]);
+    let per_task = per_task.max(1);
+    let runs = ka.len().div_ceil(per_task).max(1);
+    // Where run `r` of A starts in B: the first key of B not below A's first key of the run
+    // (B's keys below A's first key belong to the first run, B's rest to the last).
+    let b_start = |r: usize| -> usize {
+        if r == 0 {
+            0
+        } else if r >= runs {
+            kb.len()
+        } else {
+            let first = ka[r * per_task].key;
+            kb.partition_point(|x| x.key < first)
+        }
+    };
+    let run_ids: Vec<usize> = (0..runs).collect();
+    let mut summary = DiffSummary::default();
+    crate::pipeline::ordered(
+        &run_ids,
+        1,
+        threads,
+        |r| {
+            let r = r[0];
+            let ra = ka
+                .get(r * per_task..((r + 1) * per_task).min(ka.len()))
+                .unwrap_or_default();
+            let rb = kb.get(b_start(r)..b_start(r + 1)).unwrap_or_default();
+            let mut changes = Vec::new();
+            let s = diff(
+                ra.iter().map(|kr| kr.rev.decode().map_err(&err_a)),
+                rb.iter().map(|kr| kr.rev.decode().map_err(&err_b)),
+                |c| {
+                    changes.push(*c);
+                    Ok(())
+                },
+            );
+            s.map(|s| (s.unchanged, changes))
+        },
+        |made| {
+            let (unchanged, changes) = made?;
+            summary.unchanged += unchanged;
+            for c in &changes {
+                summary.count(c.kind);
+                on_change(c)?;
+            }
+            Ok(())
+        },
+    )?;
+    Ok(summary)
 }
 
 fn deleted<'a, 'b>(x: KeyValueRef<'a>) -> Change<'a, 'b> {

@@ -11,6 +11,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::bolt::{self, Change, del, entry, put};
+use etcdsnap_mvcc::diff::{self, ChangeKind, KEYS_PER_TASK, diff_keyspaces};
 use etcdsnap_mvcc::hashkv::{hash_kv, resolve_hash};
 use etcdsnap_mvcc::keyspace::{ScanOptions, keyspace_at};
 use etcdsnap_mvcc::{KeyRange, RevIndex};
@@ -252,6 +253,59 @@ fn full_keyspace_structures_match_the_plain_algorithms() {
             }
             let from_index = index.keyspace_at(at, &KeyRange::all()).unwrap();
             assert_eq!(from_index.len(), want.len(), "case {case}: index at {at}");
+        }
+
+        // diff between two revisions: the merge in key ranges on several threads (runs of 1,
+        // 2 and 5 keys, so that small stores are cut) hands over the plain merge's changes,
+        // in its order, with its counts.
+        let ks_at = |at| {
+            keyspace_at(
+                &snap,
+                at,
+                &KeyRange::all(),
+                ScanOptions {
+                    threads: 1,
+                    sort: true,
+                },
+            )
+            .unwrap()
+        };
+        type Sig = (ChangeKind, Vec<u8>, bool);
+        let sig = |c: &diff::Change<'_, '_>| -> Sig {
+            let key = c.a.or(c.b).map_or_else(Vec::new, |kv| kv.key.to_vec());
+            (c.kind, key, c.value_changed)
+        };
+        for _ in 0..3 {
+            let span = (store.current - lo + 1) as u64;
+            let (ra, rb) = (lo + rng.below(span) as i64, lo + rng.below(span) as i64);
+            let (a, b) = (ks_at(ra), ks_at(rb));
+            let mut want: Vec<Sig> = Vec::new();
+            let want_sum = diff::diff(a.key_values(), b.key_values(), |c| {
+                want.push(sig(c));
+                Ok::<(), etcdsnap_mvcc::Error>(())
+            })
+            .unwrap();
+            for (threads, per_task) in [(1, KEYS_PER_TASK), (2, 1), (3, 2), (2, 5)] {
+                let mut got: Vec<Sig> = Vec::new();
+                let got_sum = diff_keyspaces(
+                    &a,
+                    &b,
+                    threads,
+                    per_task,
+                    |e| e,
+                    |e| e,
+                    |c| {
+                        got.push(sig(c));
+                        Ok(())
+                    },
+                )
+                .unwrap();
+                assert_eq!(
+                    (got_sum, &got),
+                    (want_sum, &want),
+                    "case {case}: diff {ra} -> {rb}, {threads} threads, runs of {per_task}"
+                );
+            }
         }
 
         // hashkv at every revision it accepts (a sample of them), on one and two threads.

@@ -1,8 +1,10 @@
 //! `etcdsnap diff`: what changed between two snapshots (or one snapshot at two revisions).
 //!
 //! Both keyspaces are built at their revisions (in parallel, one per thread), then merged in
-//! key order by [`etcdsnap_mvcc::diff::diff`], and every change is written as soon as it is
-//! known: memory is bounded by the two keyspace indexes, never by the number of changes. The
+//! key order by [`etcdsnap_mvcc::diff::diff_keyspaces`] (key ranges compared on the worker
+//! threads, the changes handed back in order), and every change is written as soon as its
+//! range is done: memory is bounded by the two keyspace indexes and the changes of a few
+//! ranges, never by the number of changes. The
 //! per-group summary (per Kubernetes resource for `/registry/` keys, per leading path segment
 //! otherwise) is kept in a small map of group names.
 
@@ -11,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use etcdsnap_k8s::{KeyInfo, group_prefix, parse_key};
-use etcdsnap_mvcc::diff::{Change, ChangeKind, DiffSummary, diff};
+use etcdsnap_mvcc::diff::{Change, ChangeKind, DiffSummary, KEYS_PER_TASK, diff_keyspaces};
 use etcdsnap_mvcc::keyspace::{Keyspace, ScanOptions, keyspace_at};
 use etcdsnap_mvcc::proto::KeyValueRef;
 use etcdsnap_mvcc::{KeyRange, Snapshot};
@@ -107,7 +109,16 @@ pub fn run(cfg: &DiffConfig, out: &mut dyn Write, err: &mut dyn Write) -> CmdRes
         ignored: 0,
     };
     w.header(&a, &ka, &b, &kb)?;
-    let mut summary = diff(side(&a, &ka), side(&b, &kb), |c| w.change(c))?;
+    // The merge runs in key ranges on the worker threads; the changes come back in order.
+    let mut summary = diff_keyspaces(
+        &ka,
+        &kb,
+        cfg.threads,
+        KEYS_PER_TASK,
+        |e| Failure::at(a.path(), e),
+        |e| Failure::at(b.path(), e),
+        |c| w.change(c),
+    )?;
     // Objects that differ only in server fields count as unchanged.
     summary.modified -= w.ignored;
     summary.unchanged += w.ignored;
@@ -127,16 +138,6 @@ struct Writer<'c, 'o> {
     sides: serde_json::Value,
     /// Modified keys whose objects differ only in server fields (--ignore-server-fields).
     ignored: u64,
-}
-
-/// The live key-values of one side, decoded as the merge reaches them.
-fn side<'k, 'a: 'k>(
-    snap: &'k Snapshot,
-    ks: &'k Keyspace<'a>,
-) -> impl Iterator<Item = Result<KeyValueRef<'a>, Failure>> + 'k {
-    ks.kvs
-        .iter()
-        .map(move |kr| kr.rev.decode().map_err(|e| Failure::at(snap.path(), e)))
 }
 
 fn side_json(kv: &KeyValueRef<'_>, values: bool) -> serde_json::Value {
