@@ -11,9 +11,10 @@
 //! once, and the revisions grouped by key with an in-place bucket sort on the key's rank (no
 //! comparison sort of every revision), so range queries are binary searches over a flat
 //! vector rather than walks of a tree of owned keys. On several cores each thread walks the
-//! bucket keeping the keys of its hash shard and groups them; the shards, disjoint and each
-//! in key order, are merged (on a million small revisions `audit --history` went from 4.6x to
-//! 3.5x the read floor; the merge holds both copies of the revisions for a moment).
+//! bucket keeping the keys of its hash shard and groups them; the shards' keys, disjoint and
+//! each in key order, are merged, and each key's slot names the shard whose vector holds its
+//! revisions (no revision is copied: on a million small revisions `audit --history` went from
+//! 4.6x to 3.5x the read floor).
 //!
 //! Use it when history matters (`history`, a diff between two revisions, per-key statistics).
 //! When only the keyspace at one revision is wanted, [`crate::keyspace::keyspace_at`] is
@@ -143,10 +144,11 @@ impl<'a> Rev<'a> {
     }
 }
 
-/// Where one key's revisions sit in [`RevIndex`]'s flat vector.
+/// Where one key's revisions sit in [`RevIndex`]: which shard's flat vector, and where in it.
 #[derive(Clone, Copy, Debug)]
 struct KeySlot<'a> {
     key: &'a [u8],
+    part: u32,
     start: u32,
     len: u32,
 }
@@ -156,7 +158,9 @@ struct KeySlot<'a> {
 #[derive(Debug)]
 pub struct RevIndex<'a> {
     keys: Vec<KeySlot<'a>>,
-    revs: Vec<Rev<'a>>,
+    /// The revisions of each shard of the keys, grouped by key (one vector per shard: the
+    /// shards' keys are merged, their revisions stay where they were grouped).
+    revs: Vec<Vec<Rev<'a>>>,
     store: StoreRevisions,
 }
 
@@ -229,7 +233,7 @@ impl<'a> Collector<'a> {
     }
 
     /// The revisions grouped by key, keys in byte order, each key's in revision order.
-    fn group(self) -> Grouped<'a> {
+    fn group(self) -> (Vec<KeySlot<'a>>, Vec<Rev<'a>>) {
         let Collector {
             table,
             counts,
@@ -295,69 +299,64 @@ impl<'a> Collector<'a> {
             }
             slots.push(KeySlot {
                 key: keys[id as usize],
+                part: 0,
                 start,
                 len: end - start,
             });
         }
-        Grouped { keys: slots, revs }
+        (slots, revs)
     }
 }
 
 /// Revisions grouped by key (keys in byte order): a [`RevIndex`] without its store facts.
 struct Grouped<'a> {
     keys: Vec<KeySlot<'a>>,
-    revs: Vec<Rev<'a>>,
+    revs: Vec<Vec<Rev<'a>>>,
 }
 
 impl<'a> Grouped<'a> {
-    /// Shards with disjoint keys merged into one, keys in byte order.
-    fn merge(mut shards: Vec<Grouped<'a>>) -> Grouped<'a> {
-        while shards.len() > 1 {
-            let mut next = Vec::with_capacity(shards.len().div_ceil(2));
-            let mut it = shards.into_iter();
+    /// Shards with disjoint keys, each grouped by [`Collector::group`], merged: their keys in
+    /// one list in byte order, each slot naming its shard; the revisions are not moved.
+    fn merge(shards: Vec<(Vec<KeySlot<'a>>, Vec<Rev<'a>>)>) -> Grouped<'a> {
+        let mut runs: Vec<Vec<KeySlot<'a>>> = Vec::with_capacity(shards.len());
+        let mut revs = Vec::with_capacity(shards.len());
+        for (part, (mut keys, r)) in shards.into_iter().enumerate() {
+            for k in &mut keys {
+                k.part = part as u32;
+            }
+            runs.push(keys);
+            revs.push(r);
+        }
+        while runs.len() > 1 {
+            let mut next = Vec::with_capacity(runs.len().div_ceil(2));
+            let mut it = runs.into_iter();
             while let Some(a) = it.next() {
                 match it.next() {
-                    Some(b) => next.push(Grouped::merge_two(a, b)),
+                    Some(b) => next.push(merge_slots(a, b)),
                     None => next.push(a),
                 }
             }
-            shards = next;
+            runs = next;
         }
-        shards.pop().unwrap_or(Grouped {
-            keys: Vec::new(),
-            revs: Vec::new(),
-        })
+        Grouped {
+            keys: runs.pop().unwrap_or_default(),
+            revs,
+        }
     }
+}
 
-    fn merge_two(a: Grouped<'a>, b: Grouped<'a>) -> Grouped<'a> {
-        let mut keys = Vec::with_capacity(a.keys.len() + b.keys.len());
-        let mut revs = Vec::with_capacity(a.revs.len() + b.revs.len());
-        let (mut i, mut j) = (0, 0);
-        while i < a.keys.len() || j < b.keys.len() {
-            let take_a = match (a.keys.get(i), b.keys.get(j)) {
-                (Some(x), Some(y)) => x.key <= y.key,
-                (Some(_), None) => true,
-                _ => false,
-            };
-            let (slot, from) = if take_a {
-                i += 1;
-                (a.keys[i - 1], &a.revs)
-            } else {
-                j += 1;
-                (b.keys[j - 1], &b.revs)
-            };
-            let start = slot.start as usize;
-            let group = from
-                .get(start..start.saturating_add(slot.len as usize))
-                .unwrap_or_default();
-            keys.push(KeySlot {
-                key: slot.key,
-                start: revs.len() as u32,
-                len: group.len() as u32,
-            });
-            revs.extend_from_slice(group);
-        }
-        Grouped { keys, revs }
+/// Two lists of slots in key order (keys disjoint) merged into one.
+fn merge_slots<'a>(a: Vec<KeySlot<'a>>, b: Vec<KeySlot<'a>>) -> Vec<KeySlot<'a>> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.key <= y.key,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return out,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
     }
 }
 
@@ -384,7 +383,7 @@ impl<'a> RevIndex<'a> {
             let results = scan::run_parts(
                 (0..shards).map(|_| bucket.iter()).collect(),
                 shards,
-                |shard, it| -> Result<(Grouped<'a>, Option<&'a [u8]>)> {
+                |shard, it| -> Result<((Vec<KeySlot<'a>>, Vec<Rev<'a>>), Option<&'a [u8]>)> {
                     let mut c = Collector::default();
                     // The hash of the key last peeked, so a record that passes is not hashed
                     // twice.
@@ -428,7 +427,7 @@ impl<'a> RevIndex<'a> {
             let seam = scan::walk_in(bucket.iter(), range, i64::MAX, |e| {
                 c.push(KeyTable::hash(e.kv.key), e.kv.key, Rev::from_entry(&e)?)
             })?;
-            (c.group(), seam.1)
+            (Grouped::merge(vec![c.group()]), seam.1)
         } else {
             // A narrow range: the walk is the whole cost, so it runs on every thread over
             // consecutive parts of the bucket; the few records found are joined in order.
@@ -453,7 +452,7 @@ impl<'a> RevIndex<'a> {
                     c.push(KeyTable::hash(key), key, rev)?;
                 }
             }
-            (c.group(), prev_last)
+            (Grouped::merge(vec![c.group()]), prev_last)
         };
         // The newest main revision of the store is the last bucket key's, whichever key it
         // belongs to (the walk checked every bucket key's form).
@@ -477,7 +476,7 @@ impl<'a> RevIndex<'a> {
 
     /// Number of stored revisions (entries of the `key` bucket).
     pub fn revision_count(&self) -> usize {
-        self.revs.len()
+        self.revs.iter().map(Vec::len).sum()
     }
 
     fn history(&self, slot: &KeySlot<'a>) -> KeyHistory<'_, 'a> {
@@ -485,7 +484,11 @@ impl<'a> RevIndex<'a> {
         let end = start.saturating_add(slot.len as usize);
         KeyHistory {
             key: slot.key,
-            revs: self.revs.get(start..end).unwrap_or_default(),
+            revs: self
+                .revs
+                .get(slot.part as usize)
+                .and_then(|r| r.get(start..end))
+                .unwrap_or_default(),
         }
     }
 
