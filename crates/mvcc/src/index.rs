@@ -233,7 +233,7 @@ impl<'a> Collector<'a> {
     }
 
     /// The revisions grouped by key, keys in byte order, each key's in revision order.
-    fn group(self) -> (Vec<KeySlot<'a>>, Vec<Rev<'a>>) {
+    fn group(self) -> Shard<'a> {
         let Collector {
             table,
             counts,
@@ -308,6 +308,10 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// One shard's keys (in byte order, each slot's `start` in the shard's revisions) and its
+/// revisions grouped by key.
+type Shard<'a> = (Vec<KeySlot<'a>>, Vec<Rev<'a>>);
+
 /// Revisions grouped by key (keys in byte order): a [`RevIndex`] without its store facts.
 struct Grouped<'a> {
     keys: Vec<KeySlot<'a>>,
@@ -317,7 +321,7 @@ struct Grouped<'a> {
 impl<'a> Grouped<'a> {
     /// Shards with disjoint keys, each grouped by [`Collector::group`], merged: their keys in
     /// one list in byte order, each slot naming its shard; the revisions are not moved.
-    fn merge(shards: Vec<(Vec<KeySlot<'a>>, Vec<Rev<'a>>)>) -> Grouped<'a> {
+    fn merge(shards: Vec<Shard<'a>>) -> Grouped<'a> {
         let mut runs: Vec<Vec<KeySlot<'a>>> = Vec::with_capacity(shards.len());
         let mut revs = Vec::with_capacity(shards.len());
         for (part, (mut keys, r)) in shards.into_iter().enumerate() {
@@ -383,7 +387,7 @@ impl<'a> RevIndex<'a> {
             let results = scan::run_parts(
                 (0..shards).map(|_| bucket.iter()).collect(),
                 shards,
-                |shard, it| -> Result<((Vec<KeySlot<'a>>, Vec<Rev<'a>>), Option<&'a [u8]>)> {
+                |shard, it| -> Result<(Shard<'a>, Option<&'a [u8]>)> {
                     let mut c = Collector::default();
                     // The hash of the key last peeked, so a record that passes is not hashed
                     // twice.
