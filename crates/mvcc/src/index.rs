@@ -21,7 +21,7 @@
 //! cheaper: it keeps one entry per key and stops at the requested revision.
 
 use crate::error::{Error, Result};
-use crate::keyspace::{KeyRev, Keyspace, resolve_read};
+use crate::keyspace::{KeyRev, Keyspace, merge_runs, resolve_read};
 use crate::keytable::KeyTable;
 use crate::proto::KeyValueRef;
 use crate::range::KeyRange;
@@ -331,36 +331,10 @@ impl<'a> Grouped<'a> {
             runs.push(keys);
             revs.push(r);
         }
-        while runs.len() > 1 {
-            let mut next = Vec::with_capacity(runs.len().div_ceil(2));
-            let mut it = runs.into_iter();
-            while let Some(a) = it.next() {
-                match it.next() {
-                    Some(b) => next.push(merge_slots(a, b)),
-                    None => next.push(a),
-                }
-            }
-            runs = next;
-        }
         Grouped {
-            keys: runs.pop().unwrap_or_default(),
+            keys: merge_runs(runs, |k| k.key),
             revs,
         }
-    }
-}
-
-/// Two lists of slots in key order (keys disjoint) merged into one.
-fn merge_slots<'a>(a: Vec<KeySlot<'a>>, b: Vec<KeySlot<'a>>) -> Vec<KeySlot<'a>> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-    loop {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => x.key <= y.key,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => return out,
-        };
-        out.extend(if take_a { a.next() } else { b.next() });
     }
 }
 
@@ -389,29 +363,8 @@ impl<'a> RevIndex<'a> {
                 shards,
                 |shard, it| -> Result<(Shard<'a>, Option<&'a [u8]>)> {
                     let mut c = Collector::default();
-                    // The hash of the key last peeked, so a record that passes is not hashed
-                    // twice.
-                    let peeked = std::cell::Cell::new((0usize, 0u64));
-                    let in_shard = |h: u64| ((h >> 32) % shards as u64) as usize == shard;
-                    let mine = |k: &[u8]| {
-                        let h = KeyTable::hash(k);
-                        peeked.set((k.as_ptr() as usize, h));
-                        in_shard(h)
-                    };
-                    let seam = scan::walk_where(it, i64::MAX, Some(mine), |e| {
-                        let key = e.kv.key;
-                        let (p, h) = peeked.get();
-                        let h = if p == key.as_ptr() as usize {
-                            h
-                        } else {
-                            // A record whose key could not be peeked: sharded here.
-                            let h = KeyTable::hash(key);
-                            if !in_shard(h) {
-                                return Ok(());
-                            }
-                            h
-                        };
-                        c.push(h, key, Rev::from_entry(&e)?)
+                    let seam = scan::walk_shard(it, i64::MAX, None, (shard, shards), |e, h| {
+                        c.push(h, e.kv.key, Rev::from_entry(&e)?)
                     })?;
                     Ok((c.group(), seam.1))
                 },

@@ -9,8 +9,6 @@
 //! almost nothing in memory. [`range`] then applies etcd's request semantics (count over the
 //! whole range, sort, limit and `more`, keys-only, count-only) on top.
 
-use std::cell::Cell;
-
 use crate::error::{Error, Result};
 use crate::index::Rev;
 use crate::keytable::KeyTable;
@@ -162,7 +160,7 @@ pub fn keyspace_at<'a>(
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
-        return Ok(finish(at, store, merge_sorted(runs), false));
+        return Ok(finish(at, store, merge_runs(runs, |kr| kr.key), false));
     };
     let kvs = results
         .into_iter()
@@ -223,8 +221,8 @@ fn decode_all<'a>(kvs: &[KeyRev<'a>], threads: usize) -> Result<Vec<KeyValueRef<
     Ok(out)
 }
 
-/// Runs sorted by key (their keys disjoint) merged into one sorted vector.
-fn merge_sorted<'a>(mut runs: Vec<Vec<KeyRev<'a>>>) -> Vec<KeyRev<'a>> {
+/// Runs sorted by `key` (their keys disjoint) merged pairwise into one sorted vector.
+pub(crate) fn merge_runs<T>(mut runs: Vec<Vec<T>>, key: impl Fn(&T) -> &[u8]) -> Vec<T> {
     while runs.len() > 1 {
         let mut next = Vec::with_capacity(runs.len().div_ceil(2));
         let mut it = runs.into_iter();
@@ -237,7 +235,7 @@ fn merge_sorted<'a>(mut runs: Vec<Vec<KeyRev<'a>>>) -> Vec<KeyRev<'a>> {
             let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
             loop {
                 let take_a = match (a.peek(), b.peek()) {
-                    (Some(x), Some(y)) => x.key <= y.key,
+                    (Some(x), Some(y)) => key(x) <= key(y),
                     (Some(_), None) => true,
                     (None, Some(_)) => false,
                     (None, None) => break,
@@ -278,42 +276,15 @@ pub(crate) fn newest_per_key<'a>(
 ) -> Result<Vec<Newest<'a>>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let shards = threads.clamp(1, cores);
-    let outside = |k: &[u8]| range.is_some_and(|r| !r.contains(k));
     let results = scan::run_parts(
         (0..shards).map(|_| bucket.iter()).collect(),
         shards,
         |shard, it| -> Result<Newest<'a>> {
-            // The hash of the key last peeked, so the record that passes is not hashed twice.
-            let peeked: Cell<(usize, u64)> = Cell::new((0, 0));
-            let in_shard = |h: u64| shards == 1 || ((h >> 32) % shards as u64) as usize == shard;
-            let mine = |k: &[u8]| {
-                if outside(k) {
-                    return false;
-                }
-                let h = KeyTable::hash(k);
-                peeked.set((k.as_ptr() as usize, h));
-                in_shard(h)
-            };
             let mut table = KeyTable::new();
             let mut newest: Vec<Rev<'a>> = Vec::new();
-            scan::walk_where(it, at, Some(mine), |e| {
-                let key = e.kv.key;
-                let (p, h) = peeked.get();
-                let h = if p == key.as_ptr() as usize {
-                    h
-                } else {
-                    // A record whose key could not be peeked: checked here.
-                    if outside(key) {
-                        return Ok(());
-                    }
-                    let h = KeyTable::hash(key);
-                    if !in_shard(h) {
-                        return Ok(());
-                    }
-                    h
-                };
+            scan::walk_shard(it, at, range, (shard, shards), |e, h| {
                 let rev = Rev::from_entry(&e)?;
-                let (id, new) = table.intern(h, key)?;
+                let (id, new) = table.intern(h, e.kv.key)?;
                 if new {
                     newest.push(rev);
                 } else if let Some(slot) = newest.get_mut(id as usize) {

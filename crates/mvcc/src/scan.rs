@@ -6,11 +6,13 @@
 //! revision, whatever command hit it. The walk can be split by the bucket root's children and
 //! run on several threads; results come back in key (= revision) order.
 
+use std::cell::Cell;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use etcdsnap_bbolt::{Bucket, Entry, Iter, error::escape_bytes};
 
 use crate::error::{Error, Result};
+use crate::keytable::KeyTable;
 use crate::proto::KeyValueRef;
 use crate::range::KeyRange;
 use crate::revision::{RevKey, not_after};
@@ -171,6 +173,49 @@ pub(crate) fn walk_where<'a>(
         f(decode_entry(e, rev, page)?)?;
     }
     Ok((first, prev))
+}
+
+/// [`walk_where`] over the records whose user key is in `range` (`None`: every key) and whose
+/// hash ([`KeyTable::hash`]) falls in shard `shard` of `shards`, each handed to `f` with that
+/// hash. Every shard walks the whole bucket and peeks at each record's key, so shards hold
+/// disjoint keys and need no merge of per-key state; the hash of the key peeked serves both
+/// the choice of shard and the caller's lookup, never computed twice for a record that passes.
+pub(crate) fn walk_shard<'a>(
+    it: Iter<'a>,
+    until: i64,
+    range: Option<&KeyRange>,
+    (shard, shards): (usize, usize),
+    mut f: impl FnMut(KeyEntry<'a>, u64) -> Result<()>,
+) -> Result<Seam<'a>> {
+    let outside = |k: &[u8]| range.is_some_and(|r| !r.contains(k));
+    let peeked: Cell<(usize, u64)> = Cell::new((0, 0));
+    let in_shard = |h: u64| shards <= 1 || ((h >> 32) % shards as u64) as usize == shard;
+    let mine = |k: &[u8]| {
+        if outside(k) {
+            return false;
+        }
+        let h = KeyTable::hash(k);
+        peeked.set((k.as_ptr() as usize, h));
+        in_shard(h)
+    };
+    walk_where(it, until, Some(mine), |e| {
+        let key = e.kv.key;
+        let (p, h) = peeked.get();
+        let h = if p == key.as_ptr() as usize {
+            h
+        } else {
+            // A record whose key could not be peeked: checked here.
+            if outside(key) {
+                return Ok(());
+            }
+            let h = KeyTable::hash(key);
+            if !in_shard(h) {
+                return Ok(());
+            }
+            h
+        };
+        f(e, h)
+    })
 }
 
 /// Splits `bucket` into consecutive parts for `threads` workers (a few parts per worker, so
