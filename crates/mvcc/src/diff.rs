@@ -138,10 +138,11 @@ pub fn diff<'a, 'b, E>(
 /// Keys of A compared per task in [`diff_keyspaces`], by default.
 pub const KEYS_PER_TASK: usize = 4096;
 
-/// [`diff`] of two keyspaces already read, on up to `threads` threads: A's keys are cut into
-/// runs of `per_task` keys (e.g. [`KEYS_PER_TASK`]), each run is compared with the keys of B
-/// that fall in its key range (found by binary search), and the changes reach `on_change` in
-/// key order, as from [`diff`]. Records are decoded by the workers; an error reading A or B
+/// [`diff`] of two keyspaces already read, on up to `threads` threads: the key space is cut
+/// at every `per_task`-th key of A and of B (e.g. [`KEYS_PER_TASK`]), so each run holds at
+/// most `per_task` keys of either side whatever their sizes; each side's part of a run is
+/// found by binary search, runs are compared on the workers, and the changes reach `on_change`
+/// in key order, as from [`diff`]. Records are decoded by the workers; an error reading A or B
 /// becomes `E` through `err_a` or `err_b`, the first one in key order winning. Memory: the
 /// changes of a few runs.
 pub fn diff_keyspaces<'a, 'b, E: Send>(
@@ -155,18 +156,27 @@ pub fn diff_keyspaces<'a, 'b, E: Send>(
 ) -> Result<DiffSummary, E> {
     let (ka, kb) = (&a.kvs[..], &b.kvs[..]);
     let per_task = per_task.max(1);
-    let runs = ka.len().div_ceil(per_task).max(1);
-    // Where run `r` of A starts in B: the first key of B not below A's first key of the run
-    // (B's keys below A's first key belong to the first run, B's rest to the last).
-    let b_start = |r: usize| -> usize {
-        if r == 0 {
-            0
-        } else if r >= runs {
-            kb.len()
-        } else {
-            let first = ka[r * per_task].key;
-            kb.partition_point(|x| x.key < first)
-        }
+    // The cuts: every per_task-th key of either side (not the first), in order. Run `r` is
+    // [cut r-1, cut r), the first run open below and the last above.
+    let mut cuts: Vec<&[u8]> = ka
+        .iter()
+        .step_by(per_task)
+        .skip(1)
+        .map(|kr| kr.key)
+        .chain(kb.iter().step_by(per_task).skip(1).map(|kr| kr.key))
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let runs = cuts.len() + 1;
+    let start_a = |r: usize| match r.checked_sub(1).map(|c| cuts.get(c)) {
+        None => 0,
+        Some(None) => ka.len(),
+        Some(Some(cut)) => ka.partition_point(|x| x.key < *cut),
+    };
+    let start_b = |r: usize| match r.checked_sub(1).map(|c| cuts.get(c)) {
+        None => 0,
+        Some(None) => kb.len(),
+        Some(Some(cut)) => kb.partition_point(|x| x.key < *cut),
     };
     let run_ids: Vec<usize> = (0..runs).collect();
     let mut summary = DiffSummary::default();
@@ -176,10 +186,8 @@ pub fn diff_keyspaces<'a, 'b, E: Send>(
         threads,
         |r| {
             let r = r[0];
-            let ra = ka
-                .get(r * per_task..((r + 1) * per_task).min(ka.len()))
-                .unwrap_or_default();
-            let rb = kb.get(b_start(r)..b_start(r + 1)).unwrap_or_default();
+            let ra = ka.get(start_a(r)..start_a(r + 1)).unwrap_or_default();
+            let rb = kb.get(start_b(r)..start_b(r + 1)).unwrap_or_default();
             let mut changes = Vec::new();
             let s = diff(
                 ra.iter().map(|kr| kr.rev.decode().map_err(&err_a)),
