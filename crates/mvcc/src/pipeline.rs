@@ -2,18 +2,19 @@
 //! handed to one consumer in their original order.
 //!
 //! Output that is expensive to produce but must come out in key order (`get -w json`'s base64,
-//! `kube get`'s rendered objects, `export`'s rows) is a pipeline, not a fork-join: workers take batches in turn
-//! and prepare them while this thread writes the ones already done, so neither side waits for
-//! a whole round (a fork-join per batch left the writer and the workers idle in turn, and was
-//! no faster than one thread). At most `2 * threads` prepared batches exist at once: a worker
-//! blocks when the channel is full, and the reorder buffer holds only batches claimed ahead of
-//! the one the writer waits for, so memory stays bounded by a few batches whatever the input.
+//! `kube get`'s rendered objects, `export`'s rows) is a pipeline, not a fork-join: workers
+//! take batches in turn and prepare them while this thread writes the ones already done, so
+//! neither side waits for a whole round (a fork-join per batch left the writer and the workers
+//! idle in turn, and was no faster than one thread). A worker claims a batch only within
+//! `2 * threads` of the one the writer waits for, so at most that many prepared batches exist
+//! at once (in the channel or the reorder buffer), whatever the input and however slow one
+//! batch is.
 //! When `sink` fails (a closed pipe), the receiver is dropped, the workers' next send fails and
 //! they stop.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
+use std::sync::{Condvar, Mutex};
 
 /// Calls `prepare` on each batch of `batch` consecutive items of `items` on up to `threads`
 /// threads and `sink` on the results in order. One thread (or one batch) runs inline.
@@ -64,20 +65,35 @@ where
             sink(prepare(b))?;
         }
     }
-    // The input and the number of the next batch taken from it.
-    let feed = Mutex::new((items, 0usize));
-    let (tx, rx) = sync_channel::<(usize, R)>(threads);
+    // Batches are claimed at most WINDOW ahead of the one the consumer waits for, so the
+    // batches prepared but not yet consumed stay bounded whatever the speed of each worker.
+    let window = 2 * threads;
+    let feed = Mutex::new(Feed {
+        items,
+        next: 0,
+        consumed: 0,
+        stopped: false,
+    });
+    let turn = Condvar::new();
+    let (tx, rx) = sync_channel::<(usize, R)>(window);
     std::thread::scope(|s| {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (feed, prepare) = (&feed, &prepare);
+            let (feed, turn, prepare) = (&feed, &turn, &prepare);
             s.spawn(move || {
                 loop {
                     let (i, b) = {
                         let Ok(mut f) = feed.lock() else { break };
-                        let b: Vec<I::Item> = f.0.by_ref().take(batch).collect();
-                        f.1 += 1;
-                        (f.1 - 1, b)
+                        while !f.stopped && f.next >= f.consumed + window {
+                            let Ok(g) = turn.wait(f) else { return };
+                            f = g;
+                        }
+                        if f.stopped {
+                            break;
+                        }
+                        let b: Vec<I::Item> = f.items.by_ref().take(batch).collect();
+                        f.next += 1;
+                        (f.next - 1, b)
                     };
                     if b.is_empty() || tx.send((i, prepare(b))).is_err() {
                         break;
@@ -86,19 +102,43 @@ where
             });
         }
         drop(tx);
-        // Owned here so that an early return drops it before the scope joins the workers.
-        let rx = rx;
-        let mut ahead = BTreeMap::new();
-        let mut want = 0;
-        for (i, out) in rx.iter() {
-            ahead.insert(i, out);
-            while let Some(out) = ahead.remove(&want) {
-                want += 1;
-                sink(out)?;
+        let mut consume = || {
+            let mut ahead = BTreeMap::new();
+            let mut want = 0;
+            for (i, out) in rx.iter() {
+                ahead.insert(i, out);
+                while let Some(out) = ahead.remove(&want) {
+                    want += 1;
+                    sink(out)?;
+                    if let Ok(mut f) = feed.lock() {
+                        f.consumed = want;
+                    }
+                    turn.notify_all();
+                }
             }
+            Ok(())
+        };
+        let done = consume();
+        // On an error (a closed pipe) the workers waiting for their turn are released, and
+        // the receiver is dropped, so a worker's next send fails: the scope can join them.
+        if let Ok(mut f) = feed.lock() {
+            f.stopped = true;
         }
-        Ok(())
+        turn.notify_all();
+        drop(rx);
+        done
     })
+}
+
+/// The input of [`ordered_iter`] and where the workers stand in it.
+struct Feed<I> {
+    items: I,
+    /// The number of the next batch to claim.
+    next: usize,
+    /// Batches handed to the consumer so far.
+    consumed: usize,
+    /// The consumer stopped (an error): claim nothing more.
+    stopped: bool,
 }
 
 #[cfg(test)]
@@ -150,6 +190,40 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "threads {threads}");
         }
+    }
+
+    #[test]
+    fn a_slow_batch_does_not_let_the_others_run_ahead() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let prepared = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let mut consumed = 0usize;
+        let threads = 2;
+        super::ordered_iter(
+            0..2_000u32,
+            1,
+            threads,
+            |b: Vec<u32>| {
+                if b[0] == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                prepared.fetch_add(1, Ordering::SeqCst);
+                b[0]
+            },
+            |_| {
+                let ahead = prepared.load(Ordering::SeqCst) - consumed;
+                most.fetch_max(ahead, Ordering::SeqCst);
+                consumed += 1;
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(consumed, 2_000);
+        assert!(
+            most.load(Ordering::SeqCst) <= 2 * threads,
+            "{} batches prepared ahead of the writer",
+            most.load(Ordering::SeqCst)
+        );
     }
 
     #[test]
