@@ -308,9 +308,8 @@ pub fn export<W: Write + Send>(
         // Two stages on two threads: rows are made (records decoded, Kubernetes metadata
         // read, documents rendered for --decode, Parquet's arrays built) while the previous
         // ones are encoded and written. A few chunks in flight bound the memory; a failing
-        // side ends the other (the channel closes).
-        // Rows are made on worker threads where making them is the cost (no values, no
-        // documents). With values the encoder is, and more threads only contend; documents
+        // side ends the other (the channel closes). The rows themselves are made on worker
+        // threads where making them is the cost (no values, no documents). With values the encoder is, and more threads only contend; documents
         // built on one thread and serialized on another ran slower (measured, docs/export.md).
         let row_threads = if cfg.values || cfg.decode {
             1
