@@ -266,6 +266,17 @@ impl<'a> Bucket<'a> {
     }
 }
 
+/// The pages one iterator entered: what [`crate::ledger::Ledger`] accounts for.
+#[derive(Debug, Default)]
+pub struct PagesSeen {
+    /// Bit set of the branch and leaf page ids entered.
+    pub(crate) words: Vec<u64>,
+    /// Pages with continuation pages: (id, overflow count).
+    pub(crate) runs: Vec<(u64, u32)>,
+    /// A branch page with no elements was entered (bbolt's check refuses it; a reader skips it).
+    pub(crate) empty_branch: bool,
+}
+
 /// One level of the descent.
 #[derive(Clone, Copy, Debug)]
 struct Frame<'a> {
@@ -276,7 +287,7 @@ struct Frame<'a> {
 
 /// A bit set of page ids seen by one walk.
 #[derive(Debug, Default)]
-struct Visited(Vec<u64>);
+pub(crate) struct Visited(pub(crate) Vec<u64>);
 
 impl Visited {
     /// Marks `id`; false if it was already marked.
@@ -299,6 +310,10 @@ pub struct Iter<'a> {
     visited: Visited,
     pending: Option<Error>,
     done: bool,
+    /// Record what [`PagesSeen`] needs beyond the visited set (see [`Iter::track_pages`]).
+    track: bool,
+    runs: Vec<(u64, u32)>,
+    empty_branch: bool,
 }
 
 impl<'a> Iter<'a> {
@@ -309,12 +324,53 @@ impl<'a> Iter<'a> {
             visited: Visited::default(),
             pending: None,
             done: false,
+            track: false,
+            runs: Vec::new(),
+            empty_branch: false,
+        }
+    }
+
+    /// Makes the iterator record the pages it enters, for [`Iter::into_pages`]: a caller that
+    /// reads every entry anyway can then account for the file's pages without a second walk
+    /// (see [`crate::ledger`]).
+    pub fn track_pages(mut self) -> Iter<'a> {
+        self.track = true;
+        // The pages already on the stack (a new iterator's root) were entered untracked.
+        for f in std::mem::take(&mut self.stack) {
+            self.note(&f.page);
+            self.stack.push(f);
+        }
+        self
+    }
+
+    fn note(&mut self, page: &Page<'a>) {
+        if let Some(id) = page.id() {
+            if page.overflow() > 0 {
+                self.runs.push((id, page.overflow()));
+            }
+            if page.kind() == PageKind::Branch && page.count() == 0 {
+                self.empty_branch = true;
+            }
+        }
+    }
+
+    /// The pages this iterator entered (its branch and leaf pages, their overflow runs) and
+    /// whether one of them was an empty branch. Complete once the iterator is exhausted;
+    /// overflow runs and empty branches are recorded only after [`Iter::track_pages`].
+    pub fn into_pages(self) -> PagesSeen {
+        PagesSeen {
+            words: self.visited.0,
+            runs: self.runs,
+            empty_branch: self.empty_branch,
         }
     }
 
     fn push(&mut self, page: Page<'a>, index: usize, end: Option<usize>) {
         if let Some(id) = page.id() {
             self.visited.insert(id);
+            if self.track {
+                self.note(&page);
+            }
         }
         self.stack.push(Frame {
             page,

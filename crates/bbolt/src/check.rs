@@ -541,6 +541,20 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// True when etcdutl refuses a file for this finding (`snapshot status` runs bbolt's
+    /// `Tx.Check` first): every error but bytes left after a page's last element and an empty
+    /// non-root leaf, which bbolt reads without complaint (entries may be lost: `verify` says
+    /// so, but etcdutl computes its figures over what the tree holds), and an empty branch,
+    /// on which etcdutl panics.
+    pub fn refused_by_etcdutl(&self) -> bool {
+        (self.severity == Severity::Error
+            && !matches!(
+                self.problem,
+                Problem::BytesAfterElements { .. } | Problem::EmptyLeaf { .. }
+            ))
+            || matches!(self.problem, Problem::EmptyBranch)
+    }
+
     /// A finding without a location.
     pub fn new(severity: Severity, problem: Problem) -> Finding {
         Finding {

@@ -8,8 +8,9 @@
 //!
 //! Layers, bottom up: [`raw`] (on-disk layouts and constants), [`bytes`] (the one bounds-checked
 //! accessor), [`db`] (map the file, validate and choose a meta page), [`page`] (page headers and
-//! elements), [`bucket`] (buckets, ordered iteration, lookups), [`freelist`], and [`check`]
-//! (the exhaustive structural check behind `etcdsnap verify`). Beside the reader, [`write`] is
+//! elements), [`bucket`] (buckets, ordered iteration, lookups), [`freelist`], [`check`]
+//! (the exhaustive structural check behind `etcdsnap verify`) and [`ledger`] (page accounting
+//! beside a reading walk, which proves the check would pass). Beside the reader, [`write`] is
 //! a bulk-load writer that produces fresh files bbolt and etcd accept; it never touches the
 //! file being read.
 //!
@@ -21,11 +22,12 @@ pub mod check;
 pub mod db;
 pub mod error;
 pub mod freelist;
+pub mod ledger;
 pub mod page;
 pub mod raw;
 pub mod write;
 
-pub use bucket::{Bucket, Entry, Iter};
+pub use bucket::{Bucket, Entry, Iter, PagesSeen};
 pub use db::{Db, Meta, MetaChoice, OpenOptions, Source, Trailer};
 pub use error::{Error, MetaError, Result};
 pub use freelist::Freelist;

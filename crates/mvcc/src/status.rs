@@ -14,7 +14,8 @@
 //! version. Live keys are tracked per part (the last operation on each key wins) and merged in
 //! part order, so the count is exact on any number of threads.
 
-use etcdsnap_bbolt::{Bucket, Entry, Iter, error::escape_bytes};
+use etcdsnap_bbolt::ledger::Ledger;
+use etcdsnap_bbolt::{Bucket, Entry, Iter, PagesSeen, error::escape_bytes};
 
 use crate::crc::Crc32c;
 use crate::error::{Error, Result};
@@ -43,6 +44,8 @@ pub struct Status {
 struct Piece<'a> {
     crc: Crc32c,
     entries: u64,
+    /// Entries that are nested buckets (etcd has none; bbolt's check walks into them).
+    nested: u64,
     first_key: Option<(&'a [u8], u64)>,
     last_key: Option<&'a [u8]>,
 }
@@ -52,6 +55,7 @@ impl<'a> Piece<'a> {
         Piece {
             crc: Crc32c::new(),
             entries: 0,
+            nested: 0,
             first_key: None,
             last_key: None,
         }
@@ -78,11 +82,12 @@ impl<'a> Piece<'a> {
         self.crc
             .update(if e.is_bucket() { e.key } else { e.key_value });
         self.entries += 1;
+        self.nested += u64::from(e.is_bucket());
         Ok(())
     }
 }
 
-fn hash_entries<'a>(bucket: &[u8], it: Iter<'a>) -> Result<Piece<'a>> {
+fn hash_entries<'a>(bucket: &[u8], it: &mut Iter<'a>) -> Result<Piece<'a>> {
     let mut p = Piece::new();
     for e in it {
         let e: Entry<'a> = e?;
@@ -104,14 +109,27 @@ fn hash_entries<'a>(bucket: &[u8], it: Iter<'a>) -> Result<Piece<'a>> {
     Ok(p)
 }
 
-/// Hashes one bucket's entries on up to `threads` threads.
-fn hash_bucket<'a>(name: &[u8], bucket: &Bucket<'a>, threads: usize) -> Result<Piece<'a>> {
-    let pieces = scan::run_parts(scan::parts(bucket, threads), threads, |_, it| {
-        hash_entries(name, it)
+/// Hashes one bucket's entries on up to `threads` threads; with `track`, also returns the
+/// pages each part entered (see `etcdsnap_bbolt::ledger`).
+fn hash_bucket<'a>(
+    name: &[u8],
+    bucket: &Bucket<'a>,
+    threads: usize,
+    track: bool,
+) -> Result<(Piece<'a>, Vec<PagesSeen>)> {
+    let parts = scan::parts(bucket, threads)
+        .into_iter()
+        .map(|it| if track { it.track_pages() } else { it })
+        .collect();
+    let pieces = scan::run_parts(parts, threads, |_, mut it| {
+        let piece = hash_entries(name, &mut it);
+        (piece, if track { Some(it.into_pages()) } else { None })
     });
     let mut total = Piece::new();
-    for piece in pieces {
+    let mut seen = Vec::new();
+    for (piece, pages) in pieces {
         let piece = piece?;
+        seen.extend(pages);
         if let (Some(prev), Some((first, page))) = (total.last_key, piece.first_key)
             && first <= prev
         {
@@ -123,10 +141,11 @@ fn hash_bucket<'a>(name: &[u8], bucket: &Bucket<'a>, threads: usize) -> Result<P
         }
         total.crc.append(&piece.crc);
         total.entries += piece.entries;
+        total.nested += piece.nested;
         total.first_key = total.first_key.or(piece.first_key);
         total.last_key = piece.last_key.or(total.last_key);
     }
-    Ok(total)
+    Ok((total, seen))
 }
 
 /// Computes the status of `snap`, hashing on up to `threads` threads.
@@ -137,7 +156,7 @@ pub fn status(snap: &Snapshot, threads: usize) -> Result<Status> {
     let mut revision = 0i64;
     for (name, bucket) in db.buckets()? {
         crc.update(name);
-        let piece = hash_bucket(name, &bucket, threads)?;
+        let (piece, _) = hash_bucket(name, &bucket, threads, false)?;
         crc.append(&piece.crc);
         total_key += piece.entries;
         if name == buckets::KEY
@@ -147,6 +166,63 @@ pub fn status(snap: &Snapshot, threads: usize) -> Result<Status> {
         }
     }
     Ok(Status {
+        hash: crc.value(),
+        revision,
+        total_key,
+        total_size: db.size(),
+    })
+}
+
+/// [`status`] together with the proof that bbolt's check, which etcdutl 3.5 runs first (and
+/// which `etcdsnap_bbolt::check::check_pages` reproduces), would pass: one walk of the tree
+/// instead of two. The hash walk enters every page and reads every entry; the
+/// `etcdsnap_bbolt::ledger` adds up the pages it entered with the freelist's. `None` when
+/// that proof fails or anything on the way does not read cleanly (a damaged page, a nested
+/// bucket, a short revision key): the caller then runs the check and [`status`], which say
+/// what is wrong in etcdutl's words. Never a different answer, only a faster one.
+pub fn status_if_sound(snap: &Snapshot, threads: usize) -> Option<Status> {
+    let db = snap.db();
+    let mut ledger = Ledger::new(db);
+    if !ledger.is_sound() {
+        return None;
+    }
+    // The root bucket's entries, as `Db::buckets` reads them, with its pages recorded.
+    let mut root = db.root().iter().track_pages();
+    let mut list = Vec::new();
+    let mut inline = 0u64;
+    for e in root.by_ref() {
+        let e = e.ok()?;
+        if !e.is_bucket() {
+            return None;
+        }
+        let bucket = Bucket::from_value(db, e.key, e.value).ok()?;
+        inline += u64::from(bucket.is_inline());
+        list.push((e.key, bucket));
+    }
+    // bbolt's check stops at more inline buckets than the file could hold (crafted files).
+    if inline > db.data().len() as u64 / 32 {
+        return None;
+    }
+    ledger.add(vec![root.into_pages()], None);
+    let mut crc = Crc32c::new();
+    let mut total_key = 0u64;
+    let mut revision = 0i64;
+    for (name, bucket) in list {
+        crc.update(name);
+        let (piece, seen) = hash_bucket(name, &bucket, threads, true).ok()?;
+        if piece.nested > 0 {
+            return None;
+        }
+        ledger.add(seen, bucket.root_page());
+        crc.append(&piece.crc);
+        total_key += piece.entries;
+        if name == buckets::KEY
+            && let Some(last) = piece.last_key
+        {
+            revision = main_of(last).map_or(0, |m| m as i64);
+        }
+    }
+    ledger.passes_check(db).then(|| Status {
         hash: crc.value(),
         revision,
         total_key,
@@ -316,7 +392,7 @@ pub fn status_with(snap: &Snapshot, threads: usize, rules: Rules) -> Result<Vers
     for (name, bucket) in db.buckets()? {
         crc.update(name);
         if name != buckets::KEY {
-            let piece = hash_bucket(name, &bucket, threads)?;
+            let (piece, _) = hash_bucket(name, &bucket, threads, false)?;
             crc.append(&piece.crc);
             continue;
         }

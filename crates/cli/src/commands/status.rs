@@ -58,12 +58,24 @@ pub fn compute(
     // A file whose meta bucket cannot be read still gets the check (and is refused by it).
     let version = etcd_version
         .unwrap_or_else(|| versions::default_version(snap).unwrap_or(EtcdVersion::line(3, 5)));
-    // bbolt's check and the hash run side by side: both only read, and the check (page
-    // headers and element arrays) is small next to the hash (every byte); on a damaged file
-    // the check's verdict wins and the hash is dropped.
+    let rules = Rules::of(version);
+    // Under 3.5's rules one walk does both: the hash walk enters every page, and what it
+    // entered proves bbolt's check would pass. When it cannot prove that, the check and the
+    // hash below say why, in etcdutl's words.
+    if rules == Rules::Etcd35
+        && let Some(st) = status::status_if_sound(snap, threads)
+    {
+        let st = VersionedStatus {
+            status: st,
+            version: None,
+        };
+        return Ok(Some((st, version)));
+    }
+    // bbolt's check and the hash run side by side: both only read; on a damaged file the
+    // check's verdict wins and the hash is dropped.
     let (problems, st) = std::thread::scope(|sc| {
         let check = sc.spawn(|| integrity_problems(snap, version));
-        let st = status::status_with(snap, threads, Rules::of(version));
+        let st = status::status_with(snap, threads, rules);
         let problems = check
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -105,22 +117,11 @@ pub fn integrity_problems(snap: &Snapshot, version: EtcdVersion) -> (u64, Vec<St
     } else {
         check::check_pages(snap.db(), &opts)
     };
-    // What bbolt reads without complaint stays readable here too: bytes left after a page's
-    // last element and empty non-root leaves are `verify` findings (entries may be lost), but
-    // etcdutl computes its figures over what the tree holds, and so do we.
-    let refused = |f: &Finding| {
-        (f.severity == Severity::Error
-            && !matches!(
-                f.problem,
-                Problem::BytesAfterElements { .. } | Problem::EmptyLeaf { .. }
-            ))
-            || matches!(f.problem, Problem::EmptyBranch)
-    };
     let mut lines: Vec<String> = c
         .findings
         .list
         .iter()
-        .filter(|f| refused(f))
+        .filter(|f| f.refused_by_etcdutl())
         .map(bbolt_line)
         .collect();
     // Findings past the cap are only counted: count them as refusals when they are errors
