@@ -29,6 +29,8 @@ enum Backing {
 /// with [`Db::from_source`] holds an `Arc` of it.
 pub struct Source {
     backing: Backing,
+    /// The file behind a map, kept open for [`Source::for_each_piece`].
+    file: Option<File>,
 }
 
 impl std::fmt::Debug for Source {
@@ -67,6 +69,7 @@ impl Source {
         if md.len() == 0 {
             return Ok(Source {
                 backing: Backing::Empty,
+                file: None,
             });
         }
         // SAFETY: the map is read-only and private to this process. Rust's aliasing rules
@@ -90,6 +93,7 @@ impl Source {
         }
         Ok(Source {
             backing: Backing::Map(map),
+            file: Some(file),
         })
     }
 
@@ -97,6 +101,40 @@ impl Source {
     pub fn from_vec(bytes: Vec<u8>) -> Source {
         Source {
             backing: Backing::Owned(bytes),
+            file: None,
+        }
+    }
+
+    /// Hands the first `len` bytes of the source (at most all of them) to `f` in order, in
+    /// pieces. A mapped file is read with `pread` into one reused buffer rather than through
+    /// the map: a hash over the map pays a TLB miss and a page-table entry for every 4 KiB
+    /// page, while the kernel copies from its page cache through its own large-page mapping
+    /// into a buffer that stays in cache (SHA-256 of a 7.4 GB file: 6.5 s through the map,
+    /// 5.3 s so, as `openssl dgst`). A read that fails or comes up short leaves the rest to
+    /// the map; owned bytes are handed over as they are.
+    pub fn for_each_piece(&self, len: usize, mut f: impl FnMut(&[u8])) {
+        const PIECE: usize = 256 << 10;
+        let all = self.bytes();
+        let len = len.min(all.len());
+        let mut at = 0;
+        #[cfg(unix)]
+        if let Some(file) = &self.file {
+            use std::os::unix::fs::FileExt;
+            let mut buf = vec![0u8; PIECE.min(len)];
+            while at < len {
+                let want = PIECE.min(len - at);
+                match file.read_at(&mut buf[..want], at as u64) {
+                    Ok(n) if n > 0 => {
+                        f(&buf[..n]);
+                        at += n;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    _ => break,
+                }
+            }
+        }
+        if at < len {
+            f(&all[at..len]);
         }
     }
 
@@ -412,6 +450,7 @@ impl Db {
     pub fn close(mut self) {
         self.source = Arc::new(Source {
             backing: Backing::Empty,
+            file: None,
         });
     }
 }

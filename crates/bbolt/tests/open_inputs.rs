@@ -1,5 +1,6 @@
 //! Inputs that are not regular files are refused before they are opened: a named pipe would
-//! block `open(2)` until a writer comes (issue 17: `verify` on a FIFO hung).
+//! block `open(2)` until a writer comes (issue 17: `verify` on a FIFO hung). And a source read
+//! in pieces (`pread`, for hashing) gives the bytes the map holds.
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -54,4 +55,28 @@ fn a_symlink_to_a_regular_file_is_followed() {
     let s = open_within(link).expect("open blocked").unwrap();
     assert_eq!(s.bytes(), b"0123");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn pieces_of_a_mapped_or_owned_source_are_its_bytes_in_order() {
+    // Not a multiple of the piece size, so the last piece is short.
+    let bytes: Vec<u8> = (0..(600 << 10) + 123).map(|i| (i * 7 % 251) as u8).collect();
+    let dir = scratch("pieces");
+    let path = dir.join("pieces.bin");
+    std::fs::write(&path, &bytes).unwrap();
+    let mapped = Source::open(&path).unwrap();
+    let owned = Source::from_vec(bytes.clone());
+    for source in [&mapped, &owned] {
+        for len in [0, 1, 256 << 10, bytes.len() - 32, bytes.len(), bytes.len() + 9] {
+            let mut got = Vec::new();
+            let mut pieces = 0;
+            source.for_each_piece(len, |p| {
+                pieces += 1;
+                got.extend_from_slice(p);
+            });
+            assert_eq!(got, bytes[..len.min(bytes.len())], "len {len}");
+            assert!(pieces <= 4, "{pieces} pieces");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -187,8 +187,10 @@ pub fn trailer_status(snap: &Snapshot, verify: bool) -> (Option<String>, &'stati
     if !verify {
         return (Some(digest), "unchecked");
     }
-    let data = db.file_bytes().get(..t.offset as usize).unwrap_or_default();
-    let status = if Sha256::digest(data)[..] == t.digest[..] {
+    let mut hasher = Sha256::new();
+    db.source()
+        .for_each_piece(t.offset as usize, |p| hasher.update(p));
+    let status = if hasher.finalize()[..] == t.digest[..] {
         "ok"
     } else {
         "mismatch"

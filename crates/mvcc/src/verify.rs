@@ -271,13 +271,16 @@ pub fn verify(source: Arc<Source>, opts: &VerifyOptions) -> Report {
     };
     let (trailer, rest) = if opts.parallel {
         std::thread::scope(|s| {
-            let h = s.spawn(|| check_trailer(bytes));
+            let h = s.spawn(|| check_trailer(&source));
             let rest = check_db(&source, &copts, None, true);
             let trailer = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             (trailer, rest)
         })
     } else {
-        (check_trailer(bytes), check_db(&source, &copts, None, false))
+        (
+            check_trailer(&source),
+            check_db(&source, &copts, None, false),
+        )
     };
     assemble(bytes.len() as u64, trailer, rest)
 }
@@ -332,14 +335,16 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// (a) The sha256 trailer of `file` (the whole file's bytes): the SHA-256 of everything
-/// before it, the bulk of `verify`'s time.
-pub fn check_trailer(file: &[u8]) -> CheckResult {
+/// (a) The sha256 trailer of the file in `source`: the SHA-256 of everything before it, the
+/// bulk of `verify`'s time (read in pieces: [`Source::for_each_piece`]).
+pub fn check_trailer(source: &Source) -> CheckResult {
+    let file = source.bytes();
     let Some(t) = bbolt::db::trailer_of(file) else {
         return no_trailer(file);
     };
-    let data = file.get(..t.offset as usize).unwrap_or_default();
-    let computed = Sha256::digest(data);
+    let mut hasher = Sha256::new();
+    source.for_each_piece(t.offset as usize, |p| hasher.update(p));
+    let computed = hasher.finalize();
     if computed[..] == t.digest[..] {
         CheckResult {
             name: "trailer",

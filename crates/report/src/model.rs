@@ -210,7 +210,7 @@ pub fn build(snap: &Snapshot, cfg: &Config) -> Result<Model, Error> {
     let ((trailer, status), analysis) = std::thread::scope(|s| {
         let t = s.spawn(|| {
             let trailer = if cfg.hash {
-                verify::check_trailer(source.bytes())
+                verify::check_trailer(&source)
             } else {
                 verify::CheckResult {
                     name: "trailer",

@@ -5,6 +5,11 @@
 //! with `Error: snapshot file integrity check failed. N errors found.` and one line per
 //! problem (exit 1); so does this command, with bbolt's own line for each problem bbolt names
 //! and ours for the damage bbolt would crash on (docs/etcd-versions.md lists the sources).
+//!
+//! Under 3.5's rules a sound file is answered in one walk: the hash walk records the pages it
+//! enters and `etcdsnap_bbolt::ledger` proves from them that the check would pass. Only when
+//! that proof fails do the check and the hash run as two walks, so a refusal is always the
+//! check's own, in its words.
 
 use std::io::Write;
 
