@@ -60,14 +60,23 @@ fn a_symlink_to_a_regular_file_is_followed() {
 #[test]
 fn pieces_of_a_mapped_or_owned_source_are_its_bytes_in_order() {
     // Not a multiple of the piece size, so the last piece is short.
-    let bytes: Vec<u8> = (0..(600 << 10) + 123).map(|i| (i * 7 % 251) as u8).collect();
+    let bytes: Vec<u8> = (0..(600 << 10) + 123)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
     let dir = scratch("pieces");
     let path = dir.join("pieces.bin");
     std::fs::write(&path, &bytes).unwrap();
     let mapped = Source::open(&path).unwrap();
     let owned = Source::from_vec(bytes.clone());
     for source in [&mapped, &owned] {
-        for len in [0, 1, 256 << 10, bytes.len() - 32, bytes.len(), bytes.len() + 9] {
+        for len in [
+            0,
+            1,
+            256 << 10,
+            bytes.len() - 32,
+            bytes.len(),
+            bytes.len() + 9,
+        ] {
             let mut got = Vec::new();
             let mut pieces = 0;
             source.for_each_piece(len, |p| {
