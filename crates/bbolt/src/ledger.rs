@@ -171,6 +171,15 @@ impl Ledger {
 mod tests {
     use super::*;
 
+    /// A ledger over 200 pages, nothing marked.
+    fn fresh() -> Ledger {
+        Ledger {
+            reachable: vec![0; 4],
+            hwm: 200,
+            sound: true,
+        }
+    }
+
     fn seen(ids: &[u64], runs: &[(u64, u32)]) -> PagesSeen {
         let mut words = vec![0u64; 4];
         for &id in ids {
@@ -185,11 +194,7 @@ mod tests {
 
     #[test]
     fn marks_refuse_a_second_reference() {
-        let mut l = Ledger {
-            reachable: vec![0; 4],
-            hwm: 200,
-            sound: true,
-        };
+        let mut l = fresh();
         l.mark(5);
         assert!(l.sound);
         l.mark(5);
@@ -198,25 +203,13 @@ mod tests {
 
     #[test]
     fn overlapping_parts_and_runs_are_not_sound() {
-        let mut parts = Ledger {
-            reachable: vec![0; 4],
-            hwm: 200,
-            sound: true,
-        };
+        let mut parts = fresh();
         parts.add(vec![seen(&[3, 4], &[]), seen(&[4], &[])], None);
         assert!(!parts.sound, "page 4 in two parts");
-        let mut runs = Ledger {
-            reachable: vec![0; 4],
-            hwm: 200,
-            sound: true,
-        };
+        let mut runs = fresh();
         runs.add(vec![seen(&[3, 5], &[(3, 2)])], None);
         assert!(!runs.sound, "page 5 inside page 3's overflow run");
-        let mut ok = Ledger {
-            reachable: vec![0; 4],
-            hwm: 200,
-            sound: true,
-        };
+        let mut ok = fresh();
         ok.add(vec![seen(&[3, 6], &[(3, 2)]), seen(&[7], &[])], None);
         assert!(ok.sound);
         assert_eq!(ok.reachable[0], 0b1111_1000);
@@ -224,22 +217,14 @@ mod tests {
 
     #[test]
     fn a_split_root_counts_once_with_its_run() {
-        let mut l = Ledger {
-            reachable: vec![0; 4],
-            hwm: 200,
-            sound: true,
-        };
+        let mut l = fresh();
         l.add(
             vec![seen(&[10, 3], &[(10, 1)]), seen(&[10, 4], &[(10, 1)])],
             Some(10),
         );
         assert!(l.sound);
         assert_eq!(l.reachable[0], (1 << 3) | (1 << 4) | (1 << 10) | (1 << 11));
-        let mut empty = Ledger {
-            reachable: vec![0; 4],
-            hwm: 200,
-            sound: true,
-        };
+        let mut empty = fresh();
         let mut s = seen(&[3], &[]);
         s.empty_branch = true;
         empty.add(vec![s], None);

@@ -15,27 +15,13 @@ use etcdsnap_mvcc::diff::{self, ChangeKind, KEYS_PER_TASK, diff_keyspaces};
 use etcdsnap_mvcc::hashkv::{hash_kv, resolve_hash};
 use etcdsnap_mvcc::keyspace::{ScanOptions, keyspace_at};
 use etcdsnap_mvcc::{KeyRange, RevIndex};
+use etcdsnap_testkit::rng::Rng;
 
 /// A stored revision as compared: (main, sub, tombstone, value length).
 type Stored = (i64, i64, bool, usize);
 
 /// A live key as compared: (key, (main, sub, value)).
 type Live = (Vec<u8>, (i64, i64, Vec<u8>));
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// One stored change, owned.
 #[derive(Clone, Debug)]

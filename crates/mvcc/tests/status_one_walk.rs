@@ -7,6 +7,7 @@
 use etcdsnap_bbolt::check::{CheckOptions, check_pages};
 use etcdsnap_bbolt::{Db, OpenOptions};
 use etcdsnap_mvcc::{Snapshot, status};
+use etcdsnap_testkit::rng::Rng;
 use etcdsnap_testkit::{corpus_db, corpus_db_names, mutate};
 
 const PS: usize = 4096;
@@ -145,22 +146,6 @@ fn recorded_etcdutl_cases() {
     }
 }
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 fn hwm(b: &[u8]) -> u64 {
     Db::from_bytes(b.to_vec(), OpenOptions::default())
         .map(|db| db.hwm())
@@ -177,13 +162,13 @@ fn mutant(src: &[u8], pages: u64, rng: &mut Rng) -> Vec<u8> {
     match rng.below(kinds) {
         0 => {
             let i = at + rng.below(PS as u64) as usize;
-            b[i] = rng.next() as u8;
+            b[i] = rng.next_u64() as u8;
         }
         1 => {
             let id = match rng.below(3) {
                 0 => page as u64 + 1,
                 1 => rng.below(pages + 2),
-                _ => rng.next(),
+                _ => rng.next_u64(),
             };
             b[at..at + 8].copy_from_slice(&id.to_le_bytes());
         }

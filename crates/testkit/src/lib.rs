@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 pub mod mutate;
 pub mod rewrite;
+pub mod rng;
 
 /// The repository's `fixtures/` directory.
 pub fn fixtures_dir() -> PathBuf {
