@@ -25,13 +25,23 @@ echo "## $(basename "$A"): $(stat -c %s "$A") bytes, $(nproc) cores, load $(cut 
 "$BIN" export "$A" -o "$OUT/check.parquet" --force --no-values
 "$BIN" export "$A" -o "$OUT/check.parquet" --force --history --no-values
 echo
+# Each timed export writes a new file (the shell's PID names it; `exec` keeps the PID, so the
+# peak heap is etcdsnap's): replacing an existing file is another cost, ext4's. With
+# auto_da_alloc (its default) a rename over an existing file first writes the new file's data
+# to disk, which added 0.3-1.3 s to a 555 MB Parquet file here; the last row shows it.
+NEW='exec "$@" -o "$0.$$.${0##*.}"' # sh -c "$NEW" OUT/name.ext cmd... -> OUT/name.ext.PID.ext
 python3 "$HERE/compare.py" --runs "$RUNS" \
   --label "dd if=$(basename "$A") bs=4M (read once)" -- dd if="$A" of=/dev/null bs=4M ::: \
-  --label "export -o a.parquet" -- "$BIN" export "$A" -o "$OUT/a.parquet" --force ::: \
-  --label "export -o b.parquet --no-values" -- "$BIN" export "$A" -o "$OUT/b.parquet" --force --no-values ::: \
-  --label "export -o c.parquet --history --no-values" -- "$BIN" export "$A" -o "$OUT/c.parquet" --force --history --no-values ::: \
-  --label "export -o d.jsonl" -- "$BIN" export "$A" -o "$OUT/d.jsonl" --force
-ls -l "$OUT" | awk 'NR>1 {print "  " $5 " bytes  " $9}'
+  --label "export -o a.parquet" -- sh -c "$NEW" "$OUT/a.parquet" "$BIN" export "$A" ::: \
+  --label "export -o b.parquet --no-values" -- sh -c "$NEW" "$OUT/b.parquet" "$BIN" export "$A" --no-values ::: \
+  --label "export -o c.parquet --history --no-values" -- sh -c "$NEW" "$OUT/c.parquet" "$BIN" export "$A" --history --no-values ::: \
+  --label "export -o d.jsonl" -- sh -c "$NEW" "$OUT/d.jsonl" "$BIN" export "$A" ::: \
+  --label "export -o a.parquet --force (over an existing file)" -- "$BIN" export "$A" -o "$OUT/a.parquet" --force
+for n in a.parquet b.parquet c.parquet d.jsonl; do
+  f=$(ls "$OUT/$n".* 2>/dev/null | head -1)
+  [[ -n $f ]] && echo "  $(stat -c %s "$f") bytes  $n"
+done
+rm -f "$OUT"/*[0-9].parquet "$OUT"/*[0-9].jsonl
 
 # CPU seconds (user + sys, median of RUNS): on a shared machine wall time mostly measures the
 # other processes; CPU time says what each command costs whatever the load.
