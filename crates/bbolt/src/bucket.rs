@@ -287,7 +287,7 @@ struct Frame<'a> {
 
 /// A bit set of page ids seen by one walk.
 #[derive(Debug, Default)]
-pub(crate) struct Visited(pub(crate) Vec<u64>);
+struct Visited(Vec<u64>);
 
 impl Visited {
     /// Marks `id`; false if it was already marked.

@@ -32,23 +32,21 @@ impl Ledger {
     /// An empty ledger for `db`, with its two meta pages in use.
     pub fn new(db: &Db) -> Ledger {
         let hwm = db.hwm();
-        let words = usize::try_from(hwm.div_ceil(64)).unwrap_or(usize::MAX);
-        // A high-water mark past the file (truncated) or too large to index is never proven.
-        let sound = !db.is_truncated() && hwm >= 2 && words <= db.data().len() / 8 + 1;
+        // A high-water mark past the file (truncated) is never proven; otherwise the bit set
+        // is bounded by the pages the file holds.
+        let sound = !db.is_truncated() && hwm >= 2;
         let mut l = Ledger {
-            reachable: if sound { vec![0; words] } else { Vec::new() },
+            reachable: if sound {
+                vec![0; hwm.div_ceil(64) as usize]
+            } else {
+                Vec::new()
+            },
             hwm,
             sound,
         };
         l.mark(0);
         l.mark(1);
         l
-    }
-
-    /// Rules out a proof: the caller met something the check would look into and the walk
-    /// did not (a nested bucket, an entry it could not read).
-    pub fn taint(&mut self) {
-        self.sound = false;
     }
 
     /// True while nothing has ruled out a proof.
