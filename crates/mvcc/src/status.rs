@@ -48,17 +48,51 @@ struct Piece<'a> {
     nested: u64,
     first_key: Option<(&'a [u8], u64)>,
     last_key: Option<&'a [u8]>,
+    /// The file's bytes, and the run of them (offsets) not yet fed to the CRC: bbolt packs a
+    /// page's keys and values side by side in entry order, so the entries of a page are
+    /// hashed in one update instead of one per entry. The bytes fed are the same.
+    data: &'a [u8],
+    run: (usize, usize),
 }
 
 impl<'a> Piece<'a> {
-    fn new() -> Self {
+    /// A piece whose entries borrow from `data` (the file's bytes; empty for a piece that is
+    /// only combined into).
+    fn new(data: &'a [u8]) -> Self {
         Piece {
             crc: Crc32c::new(),
             entries: 0,
             nested: 0,
             first_key: None,
             last_key: None,
+            data,
+            run: (0, 0),
         }
+    }
+
+    /// Feeds `bytes` to the CRC: appended to the pending run when they follow it in the file.
+    #[inline]
+    fn feed(&mut self, bytes: &'a [u8]) {
+        let at = (bytes.as_ptr() as usize).wrapping_sub(self.data.as_ptr() as usize);
+        let end = at
+            .checked_add(bytes.len())
+            .filter(|&e| e <= self.data.len());
+        if let (true, Some(end)) = (at == self.run.1, end) {
+            self.run.1 = end;
+            return;
+        }
+        self.flush();
+        match end {
+            Some(end) => self.run = (at, end),
+            None => self.crc.update(bytes),
+        }
+    }
+
+    /// Feeds the pending run (always inside `data`: `feed` keeps it so); the CRC is then
+    /// complete.
+    fn flush(&mut self) {
+        let (start, end) = std::mem::take(&mut self.run);
+        self.crc.update(&self.data[start..end]);
     }
 
     /// Takes the next entry of the walk: the order check (strictly ascending keys, the first
@@ -79,16 +113,15 @@ impl<'a> Piece<'a> {
             None => self.first_key = Some((e.key, page)),
         }
         self.last_key = Some(e.key);
-        self.crc
-            .update(if e.is_bucket() { e.key } else { e.key_value });
+        self.feed(if e.is_bucket() { e.key } else { e.key_value });
         self.entries += 1;
         self.nested += u64::from(e.is_bucket());
         Ok(())
     }
 }
 
-fn hash_entries<'a>(bucket: &[u8], it: &mut Iter<'a>) -> Result<Piece<'a>> {
-    let mut p = Piece::new();
+fn hash_entries<'a>(bucket: &[u8], data: &'a [u8], it: &mut Iter<'a>) -> Result<Piece<'a>> {
+    let mut p = Piece::new(data);
     for e in it {
         let e: Entry<'a> = e?;
         let page = e.page.unwrap_or(0);
@@ -106,6 +139,7 @@ fn hash_entries<'a>(bucket: &[u8], it: &mut Iter<'a>) -> Result<Piece<'a>> {
         }
         p.add(bucket, &e, page)?;
     }
+    p.flush();
     Ok(p)
 }
 
@@ -122,10 +156,10 @@ fn hash_bucket<'a>(
         .map(|it| if track { it.track_pages() } else { it })
         .collect();
     let pieces = scan::run_parts(parts, threads, |_, mut it| {
-        let piece = hash_entries(name, &mut it);
+        let piece = hash_entries(name, bucket.db().data(), &mut it);
         (piece, if track { Some(it.into_pages()) } else { None })
     });
-    let mut total = Piece::new();
+    let mut total = Piece::new(&[]);
     let mut seen = Vec::new();
     for (piece, pages) in pieces {
         let piece = piece?;
@@ -326,9 +360,9 @@ fn refused(k: &[u8], what: String) -> Error {
     }
 }
 
-fn hash_key_entries_36<'a>(it: Iter<'a>, rules: Rules) -> Result<LivePiece<'a>> {
+fn hash_key_entries_36<'a>(data: &'a [u8], it: Iter<'a>, rules: Rules) -> Result<LivePiece<'a>> {
     let mut lp = LivePiece {
-        piece: Piece::new(),
+        piece: Piece::new(data),
         last_op: FingerprintMap::default(),
     };
     let p = &mut lp.piece;
@@ -365,6 +399,7 @@ fn hash_key_entries_36<'a>(it: Iter<'a>, rules: Rules) -> Result<LivePiece<'a>> 
         lp.last_op
             .insert(xxhash_rust::xxh3::xxh3_128(key), !tombstone);
     }
+    lp.piece.flush();
     Ok(lp)
 }
 
@@ -397,9 +432,9 @@ pub fn status_with(snap: &Snapshot, threads: usize, rules: Rules) -> Result<Vers
             continue;
         }
         let parts = scan::run_parts(scan::parts(&bucket, threads), threads, |_, it| {
-            hash_key_entries_36(it, rules)
+            hash_key_entries_36(bucket.db().data(), it, rules)
         });
-        let mut total = Piece::new();
+        let mut total = Piece::new(&[]);
         let mut state: FingerprintMap<bool> = FingerprintMap::default();
         for lp in parts {
             let lp = lp?;
@@ -458,5 +493,43 @@ pub fn humanize_bytes(n: u64) -> String {
             q
         };
         format!("{v} {unit}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_piece_hashes_what_it_is_fed_in_order_whether_side_by_side_or_not() {
+        let data: Vec<u8> = (0..4096u32).map(|i| (i * 31 % 251) as u8).collect();
+        let outside = b"not in the file".to_vec();
+        // Side by side (pieces of 0 to 40 bytes), a gap, back to an earlier spot, bytes from
+        // elsewhere, empty slices.
+        let mut feeds: Vec<&[u8]> = Vec::new();
+        let mut at = 0;
+        for step in (0..).map(|i| i % 41) {
+            if at + step > 3000 {
+                break;
+            }
+            feeds.push(&data[at..at + step]);
+            at += step;
+        }
+        feeds.extend([
+            &data[3100..3200],
+            &data[50..60],
+            &outside[..],
+            &data[60..4096],
+        ]);
+        feeds.push(&data[4096..]);
+        let mut piece = Piece::new(&data);
+        let mut plain = Crc32c::new();
+        for f in &feeds {
+            piece.feed(f);
+            plain.update(f);
+        }
+        piece.flush();
+        assert_eq!(piece.crc.value(), plain.value());
+        assert_eq!(piece.crc.len(), plain.len());
     }
 }
